@@ -1,0 +1,1 @@
+"""A multilingual Telegram assistant for refugees, asylum seekers and migrants."""

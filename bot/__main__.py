@@ -1,0 +1,95 @@
+"""Command line: `python -m bot run | console | telegram | classify | train | flows | check-content`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+
+def configure_logging(settings: Settings, *, to_file: bool) -> None:
+    """Log to standard error, or to .run/logs/bot.log when the terminal is the chat."""
+    handler: logging.Handler
+    if to_file:
+        path = settings.state_dir / "logs" / "bot.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    # Their request lines carry the bot token and the engine token in URLs.
+    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console chat")
+    sub.add_parser("console", help="chat in the terminal through the same pipeline")
+    sub.add_parser("telegram", help="serve the bot on Telegram")
+    sub.add_parser("classify", help="JSON lines {\"text\"} in, {text, language, topic, confidence} out")
+    train = sub.add_parser("train", help="train the engine's model if its sources changed")
+    train.add_argument("--force", action="store_true", help="train even if a current model exists")
+    sub.add_parser("flows", help="regenerate flows/ (domain and rules) from knowledge_base/topics.yml")
+    sub.add_parser("check-content", help="check the knowledge base, NLU data and catalogs")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    command = args.command
+    if command == "run":
+        command = "telegram" if settings.telegram_token else "console"
+
+    if command == "console":
+        configure_logging(settings, to_file=True)
+        from bot.console import run_console
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_console(settings))
+        return 0
+    if command == "telegram":
+        configure_logging(settings, to_file=False)
+        if not settings.telegram_token:
+            print("TELEGRAM_BOT_TOKEN is not set.", file=sys.stderr)
+            return 2
+        from bot.app import run_telegram
+
+        run_telegram(settings)
+        return 0
+    if command == "classify":
+        configure_logging(settings, to_file=True)
+        from bot.classify import run_classify
+
+        return asyncio.run(run_classify(settings))
+    if command == "train":
+        configure_logging(settings, to_file=False)
+        from bot.engine.process import ensure_trained
+
+        path = ensure_trained(settings, force=args.force)
+        print(f"Model: {path}")
+        return 0
+    if command == "flows":
+        from bot.flows import write_flows
+        from bot.knowledge import load_content
+
+        changed = write_flows(settings.root, load_content(settings.root / "knowledge_base").topics)
+        print("\n".join(f"updated {path}" for path in changed) or "flows/ is up to date")
+        return 0
+    if command == "check-content":
+        from bot.content_check import check_all, print_report
+
+        problems = check_all(Path(settings.root))
+        print_report(problems)
+        return 1 if any(p.severity == "error" for p in problems) else 0
+    parser.error(f"unknown command {command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Button data: what each inline button means, encoded in at most 64 bytes, validated on the way back.
+
+Anyone can send any callback data to a bot, so decoding trusts nothing: unknown or malformed
+data decodes to None and the user is shown the menu again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ButtonKind = Literal["topic", "area", "menu", "languages", "language", "human", "forget"]
+AREAS_WITH_MENUS = ("rights", "asylum", "services")
+
+
+@dataclass(frozen=True)
+class ButtonAction:
+    """A decoded button press."""
+
+    kind: ButtonKind
+    value: str = ""
+
+
+def encode(action: ButtonAction) -> str:
+    prefix = {
+        "topic": "t", "area": "a", "menu": "m", "languages": "l", "language": "l",
+        "human": "h", "forget": "f",
+    }[action.kind]
+    return f"{prefix}:{action.value}" if action.value else prefix
+
+
+def decode(data: str | None, *, topics: set[str] | frozenset[str], languages: tuple[str, ...]) -> ButtonAction | None:
+    """The action behind `data`, or None when it is not one this bot could have sent."""
+    if not data or len(data.encode()) > 64:
+        return None
+    prefix, _, value = data.partition(":")
+    if prefix == "t" and value in topics:
+        return ButtonAction("topic", value)
+    if prefix == "a" and value in AREAS_WITH_MENUS:
+        return ButtonAction("area", value)
+    if prefix == "l" and not value:
+        return ButtonAction("languages")
+    if prefix == "l" and value in languages:
+        return ButtonAction("language", value)
+    if prefix == "f" and value in {"yes", "no"}:
+        return ButtonAction("forget", value)
+    if data == "m":
+        return ButtonAction("menu")
+    if data == "h":
+        return ButtonAction("human")
+    return None

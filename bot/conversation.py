@@ -1,0 +1,221 @@
+"""The conversation pipeline, independent of Telegram: the console and the tests drive it too.
+
+Data flows one way: message -> danger phrases -> language -> engine -> replies as keys.
+Every method yields `Said` items in the order they must reach the user; rendering happens later.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.callbacks import ButtonAction
+from bot.db import preferences
+from bot.emergency import EmergencyRules
+from bot.engine.client import EngineClient, Parse
+from bot.engine.tracker import EngineTrackerStore
+from bot.errors import EngineError
+from bot.knowledge import KnowledgeBase
+from bot.language.resolver import LanguageResolver
+from bot.replies import (
+    AreaMenu,
+    DidNotUnderstand,
+    Emergency,
+    EngineDown,
+    LanguageMenu,
+    MainMenu,
+    Notice,
+    NoticeKind,
+    Reply,
+    Said,
+    TopicAnswer,
+    UnsupportedLanguage,
+)
+
+logger = logging.getLogger(__name__)
+
+# Topics the bot answers with its own screens rather than a knowledge-base text.
+SCREENS: dict[str, Reply] = {
+    "change_language": LanguageMenu(),
+    "delete_my_data": Notice("forget_confirm"),
+    "menu": MainMenu(),
+    "emergency": Emergency(),
+}
+NOT_SUGGESTED = frozenset({"out_of_scope", "greet", "goodbye", "thanks", "nlu_fallback"})
+MIN_SUGGESTION_CONFIDENCE = 0.05
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is writing, as the pipeline knows them: pseudonyms only."""
+
+    key: str
+    engine_id: str
+    language_hint: str | None = None
+
+
+class Conversation:
+    """Turns what a user sends into what the assistant says."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: EngineClient,
+        tracker_store: EngineTrackerStore,
+        resolver: LanguageResolver,
+        emergency: EmergencyRules,
+        knowledge: KnowledgeBase,
+    ) -> None:
+        self.sessions = sessions
+        self.engine = engine
+        self.tracker_store = tracker_store
+        self.resolver = resolver
+        self.emergency = emergency
+        self.knowledge = knowledge
+
+    async def language_of(self, user: User) -> str:
+        """The language to use for a reply that has no text to detect from."""
+        async with self.sessions() as session:
+            stored = await preferences.get_preferences(session, user.key)
+        return self.resolver.resolve(
+            "",
+            chosen=stored.chosen_language if stored else None,
+            telegram_hint=user.language_hint,
+            previous=stored.last_language if stored else None,
+        ).language
+
+    async def on_text(self, user: User, text: str) -> AsyncIterator[Said]:
+        """Answer a text message."""
+        text = clean_text(text)
+        async with self.sessions() as session:
+            stored = await preferences.get_preferences(session, user.key)
+        resolution = self.resolver.resolve(
+            text,
+            chosen=stored.chosen_language if stored else None,
+            telegram_hint=user.language_hint,
+            previous=stored.last_language if stored else None,
+        )
+        language = resolution.language
+        if stored is None or stored.last_language != language:
+            async with self.sessions.begin() as session:
+                await preferences.save_languages(session, user.key, last=language)
+
+        danger = self.emergency.match(text)
+        if danger is not None:
+            logger.info("emergency phrase matched (category %s)", danger.category)
+            yield Said(Emergency(), language)
+        if resolution.unsupported is not None:
+            yield Said(UnsupportedLanguage(resolution.unsupported), language)
+            return
+        if not any(unicodedata.category(char).startswith("L") for char in text):
+            if danger is None:
+                yield Said(Notice("no_words"), language)
+            return
+        try:
+            parse = await self.engine.parse(text)
+            payloads = await self.engine.send_intent(user.engine_id, parse.intent)
+        except EngineError as exc:
+            logger.warning("engine failed: %s", type(exc).__name__)
+            if danger is None:
+                yield Said(EngineDown(), language)
+            return
+        logger.info("understood intent=%s confidence=%.2f lang=%s via=%s",
+                    parse.intent, parse.confidence, language, resolution.source)
+        for reply in self._replies(payloads, parse):
+            if danger is not None and isinstance(reply, Emergency):
+                continue  # already shown first
+            yield Said(reply, language)
+
+    async def on_button(self, user: User, action: ButtonAction | None) -> AsyncIterator[Said]:
+        """Answer a button press (None: data this bot could not have sent)."""
+        language = await self.language_of(user)
+        if action is None:
+            yield Said(Notice("expired_button"), language)
+        elif action.kind == "menu":
+            yield Said(MainMenu(), language)
+        elif action.kind == "area":
+            yield Said(AreaMenu(action.value), language)
+        elif action.kind == "languages":
+            yield Said(LanguageMenu(), language)
+        elif action.kind == "language":
+            async for said in self.choose_language(user, action.value):
+                yield said
+        elif action.kind == "forget":
+            async for said in self.forget(user, confirmed=action.value == "yes"):
+                yield said
+        else:
+            topic = "request_human" if action.kind == "human" else action.value
+            async for said in self.on_topic(user, topic, language):
+                yield said
+
+    async def on_topic(self, user: User, topic: str, language: str) -> AsyncIterator[Said]:
+        """Answer a topic chosen by button: through the engine, or from the knowledge base if it is down."""
+        try:
+            payloads = await self.engine.send_intent(user.engine_id, topic)
+            replies = list(self._replies(payloads, None))
+        except EngineError as exc:
+            logger.warning("engine failed on a button: %s", type(exc).__name__)
+            replies = [SCREENS.get(topic, TopicAnswer(topic))]
+        for reply in replies:
+            yield Said(reply, language)
+
+    async def choose_language(self, user: User, code: str) -> AsyncIterator[Said]:
+        """Store an explicit language choice."""
+        async with self.sessions.begin() as session:
+            await preferences.save_languages(session, user.key, last=code, chosen=code)
+        yield Said(Notice("language_set"), code)
+        yield Said(MainMenu(), code)
+
+    async def forget(self, user: User, *, confirmed: bool) -> AsyncIterator[Said]:
+        """Delete everything stored about the user once they confirmed."""
+        language = await self.language_of(user)
+        if not confirmed:
+            yield Said(Notice("not_forgotten"), language)
+            return
+        async with self.sessions.begin() as session:
+            await preferences.forget_user(session, user.key)
+        await self.tracker_store.delete_conversation(user.engine_id)
+        logger.info("user data deleted on request")
+        yield Said(Notice("forgotten"), language)
+
+    async def notice(self, user: User, kind: NoticeKind, **params: str) -> AsyncIterator[Said]:
+        """A fixed message in the user's language."""
+        yield Said(Notice(kind, dict(params)), await self.language_of(user))
+
+    def _replies(self, payloads: list[dict[str, Any]], parse: Parse | None) -> list[Reply]:
+        replies: list[Reply] = []
+        for payload in payloads:
+            topic = payload.get("topic")
+            if isinstance(topic, str) and topic in self.knowledge.topics:
+                replies.append(SCREENS.get(topic, TopicAnswer(topic)))
+            elif payload.get("fallback"):
+                replies.append(DidNotUnderstand(self._suggestions(parse)))
+            else:
+                logger.warning("engine payload not understood; ignored")
+        if not replies:
+            replies.append(DidNotUnderstand(self._suggestions(parse)))
+        return replies
+
+    def _suggestions(self, parse: Parse | None) -> tuple[str, ...]:
+        if parse is None:
+            return ()
+        return tuple(
+            name for name, confidence in parse.ranking
+            if name in self.knowledge.topics and name not in NOT_SUGGESTED
+            and confidence >= MIN_SUGGESTION_CONFIDENCE
+        )[:3]
+
+
+def clean_text(text: str) -> str:
+    """Drop control and bidi-override characters; keep line breaks."""
+    return "".join(
+        char for char in text
+        if char in "\n\t" or unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Co"}
+        or char == "\u200c"  # zero-width non-joiner is part of Persian spelling
+    ).strip()

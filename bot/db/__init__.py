@@ -1,0 +1,1 @@
+"""The bot's database: models, session factory and small repository functions."""

@@ -1,0 +1,47 @@
+"""SQLAlchemy models of the bot's own database (the engine keeps its tracker store separately)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base class of every table the bot owns."""
+
+
+class UserPreference(Base):
+    """What the bot remembers about a user, keyed by a pseudonym, never a Telegram id."""
+
+    __tablename__ = "user_preferences"
+
+    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chosen_language: Mapped[str | None] = mapped_column(String(8))
+    last_language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class KnowledgeEntry(Base):
+    """One topic's answer in one language, loaded from knowledge_base/<lang>/*.yml."""
+
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (UniqueConstraint("topic", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    related: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_reviewed: Mapped[date] = mapped_column(Date)
+    source_file: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,35 @@
+"""Repository functions for user preferences."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import UserPreference
+
+
+async def get_preferences(session: AsyncSession, user_key: str) -> UserPreference | None:
+    """The user's stored preferences, or None for a user we know nothing about."""
+    preference: UserPreference | None = await session.scalar(
+        select(UserPreference).where(UserPreference.user_key == user_key)
+    )
+    return preference
+
+
+async def save_languages(
+    session: AsyncSession, user_key: str, *, last: str, chosen: str | None = None
+) -> None:
+    """Remember the language of the conversation, and the explicit choice when one was made."""
+    preference = await get_preferences(session, user_key)
+    if preference is None:
+        preference = UserPreference(user_key=user_key)
+        session.add(preference)
+    preference.last_language = last
+    if chosen is not None:
+        preference.chosen_language = chosen
+
+
+async def forget_user(session: AsyncSession, user_key: str) -> int:
+    """Delete everything stored under this user's key; returns the number of rows removed."""
+    result = await session.execute(delete(UserPreference).where(UserPreference.user_key == user_key))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,1 @@
+"""The conversation engine: a Rasa server in its own environment, its client and its lifecycle."""

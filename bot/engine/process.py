@@ -1,0 +1,210 @@
+"""The engine's lifecycle: train when the sources changed, start `rasa run` on loopback, stop it.
+
+Rasa runs from its own virtual environment (.venv-rasa, Python 3.10); this module only spawns
+its command-line tool, so nothing of Rasa is imported into the bot's process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from bot.engine.client import EngineClient
+from bot.errors import ConfigError, EngineUnavailable
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# What the trained model is made of: a change to any of these retrains it.
+MODEL_SOURCES = ("config.yml", "flows", "nlu", "requirements/engine.lock")
+DOMAIN_PATH = "flows/domain"
+DATA_PATHS = ("nlu", "flows/rules")
+READY_TIMEOUT = 180.0
+
+
+def rasa_executable(settings: Settings) -> Path:
+    path = settings.root / ".venv-rasa" / "bin" / "rasa"
+    if not path.exists():
+        raise ConfigError(f"the engine environment is missing ({path}); run `make install`")
+    return path
+
+
+def engine_environment(settings: Settings) -> dict[str, str]:
+    """Environment of engine processes: no telemetry, no GPU probing, our components importable."""
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        CUDA_VISIBLE_DEVICES="",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONWARNINGS="ignore",
+        PYTHONPATH=str(settings.root),
+        HF_HUB_OFFLINE="1",
+        RASA_CACHE_DIRECTORY=str(settings.state_dir / "rasa-cache"),
+    )
+    return env
+
+
+def sources_hash(root: Path) -> str:
+    """A hash of every file the model is trained from (names and contents)."""
+    digest = hashlib.sha256()
+    for name in MODEL_SOURCES:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.model_dir / f"{sources_hash(settings.root)}.tar.gz"
+
+
+def ensure_trained(settings: Settings, *, force: bool = False) -> Path:
+    """Train the model unless one from the current sources exists; returns its path."""
+    target = model_path(settings)
+    if target.exists() and not force:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log_path = settings.state_dir / "logs" / "train.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(rasa_executable(settings)), "train",
+        "--config", "config.yml",
+        "--domain", DOMAIN_PATH,
+        "--data", *DATA_PATHS,
+        "--out", str(target.parent),
+        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]
+    print(f"Training the engine's model from the repository's sources (about a minute); log: {log_path}",
+          file=sys.stderr, flush=True)
+    started = time.monotonic()
+    with log_path.open("w") as log:
+        result = subprocess.run(command, cwd=settings.root, env=engine_environment(settings),
+                                stdout=log, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0 or not target.exists():
+        tail = log_path.read_text(errors="replace")[-2000:]
+        raise EngineUnavailable(f"training failed (exit {result.returncode}); end of {log_path}:\n{tail}")
+    print(f"Model trained in {time.monotonic() - started:.0f} s: {target.name}", file=sys.stderr, flush=True)
+    for old in target.parent.glob("*.tar.gz"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def write_engine_config(settings: Settings) -> tuple[Path, Path]:
+    """Write the engine's endpoints (SQL tracker store) and credentials (REST channel) files."""
+    folder = settings.state_dir / "engine"
+    folder.mkdir(parents=True, exist_ok=True)
+    endpoints = folder / "endpoints.yml"
+    credentials = folder / "credentials.yml"
+    endpoints.write_text(yaml.safe_dump({"tracker_store": tracker_store_config(settings.engine_database_url)}))
+    credentials.write_text(yaml.safe_dump({"rest": None}))
+    endpoints.chmod(0o600)
+    return endpoints, credentials
+
+
+def tracker_store_config(url: str) -> dict[str, object]:
+    """Rasa's SQLTrackerStore settings for a database URL (SQLite file or PostgreSQL)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    if parsed.get_backend_name() == "postgresql":
+        return {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parsed.host or "localhost",
+            "port": parsed.port or 5432,
+            "db": parsed.database,
+            "username": parsed.username,
+            "password": parsed.password,
+        }
+    raise ConfigError(f"ENGINE_DATABASE_URL must be SQLite or PostgreSQL, got {parsed.get_backend_name()}")
+
+
+class EngineServer:
+    """A `rasa run` child process bound to loopback."""
+
+    def __init__(self, settings: Settings, model: Path) -> None:
+        self.settings = settings
+        self.model = model
+        self.process: asyncio.subprocess.Process | None = None
+        self.log_path = settings.state_dir / "logs" / "engine.log"
+
+    async def start(self, client: EngineClient) -> None:
+        """Start the server and wait until its model is loaded."""
+        endpoints, credentials = write_engine_config(self.settings)
+        url = urlsplit(self.settings.engine_url)
+        if url.hostname not in {"127.0.0.1", "localhost", "::1"}:
+            raise ConfigError("the engine is started on loopback only; ENGINE_URL must name 127.0.0.1")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            str(rasa_executable(self.settings)), "run",
+            "--enable-api", "--auth-token", self.settings.engine_token,
+            "--interface", "127.0.0.1", "--port", str(url.port or 5005),
+            "--model", str(self.model),
+            "--endpoints", str(endpoints), "--credentials", str(credentials),
+        ]
+        with self.log_path.open("a") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *command, cwd=self.settings.root, env=engine_environment(self.settings),
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.returncode is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise EngineUnavailable(f"the engine exited with {self.process.returncode}:\n{tail}")
+            if await client.ready():
+                return
+            await asyncio.sleep(0.5)
+        await self.stop()
+        raise EngineUnavailable(f"the engine did not become ready in {READY_TIMEOUT:.0f} s; see {self.log_path}")
+
+    async def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after ten seconds)."""
+        process, self.process = self.process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout=10)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def running_engine(settings: Settings, client: EngineClient) -> AsyncIterator[EngineServer | None]:
+    """Use the engine at ENGINE_URL if it answers; otherwise train if needed and start one."""
+    if await client.ready():
+        yield None
+        return
+    if not settings.engine_autostart:
+        raise EngineUnavailable(f"no engine answers at {settings.engine_url} and ENGINE_AUTOSTART is off")
+    model = await asyncio.to_thread(ensure_trained, settings)
+    server = EngineServer(settings, model)
+    print("Starting the engine ...", file=sys.stderr, flush=True)
+    await server.start(client)
+    try:
+        yield server
+    finally:
+        await server.stop()

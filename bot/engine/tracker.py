@@ -1,0 +1,36 @@
+"""Direct access to the engine's tracker store, for deleting a user's conversation history.
+
+Rasa's HTTP API can append and replace events but never delete them, so /forget removes the
+rows from the engine's own database (its SQLite file, or PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from bot.db.session import create_engine
+from bot.settings import _async_url
+
+
+class EngineTrackerStore:
+    """The engine's `events` table, seen from the bot."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(_async_url(url))
+
+    async def delete_conversation(self, sender_id: str) -> int:
+        """Delete every event of `sender_id`; returns the number of rows removed."""
+        try:
+            async with self._engine.begin() as connection:
+                result = await connection.execute(
+                    text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id}
+                )
+                return int(result.rowcount or 0)
+        except (OperationalError, ProgrammingError) as exc:
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                return 0  # the engine has not stored anything yet
+            raise
+
+    async def close(self) -> None:
+        await self._engine.dispose()

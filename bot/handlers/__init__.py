@@ -1,0 +1,1 @@
+"""Thin Telegram handlers: extract, call the conversation, render, send."""

@@ -1,0 +1,40 @@
+"""Messages: text (new or edited) goes through the conversation; everything else is explained."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.handlers.context import BotContext
+from bot.handlers.sending import send_all, user_of
+
+logger = logging.getLogger(__name__)
+
+
+async def text(update: Update, context: BotContext) -> None:
+    """Answer a text message; an edited message is answered as the corrected question."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    await send_all(update, context, context.services.conversation.on_text(user_of(update, context), message.text))
+
+
+async def media(update: Update, context: BotContext) -> None:
+    """Photos, voice notes, videos, files: explain that they cannot be read yet, offer a person."""
+    await send_all(update, context, context.services.conversation.notice(user_of(update, context), "media"))
+
+
+async def location(update: Update, context: BotContext) -> None:
+    """A shared location or venue."""
+    await send_all(update, context, context.services.conversation.notice(user_of(update, context), "location"))
+
+
+async def other(update: Update, context: BotContext) -> None:
+    """Stickers, contacts, polls, dice and anything else that is not text."""
+    await send_all(update, context, context.services.conversation.notice(user_of(update, context), "not_text"))
+
+
+async def group(update: Update, context: BotContext) -> None:
+    """Ignore group and channel chats on purpose: people must not expose themselves there."""
+    logger.debug("update from a non-private chat ignored")

@@ -1,0 +1,37 @@
+"""Send rendered replies to a Telegram chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.conversation import User
+from bot.handlers.context import BotContext
+from bot.rendering import Outgoing
+from bot.replies import Said
+
+
+def keyboard(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
+    if not outgoing.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in outgoing.buttons]
+    )
+
+
+async def send_all(update: Update, context: BotContext, replies: AsyncIterator[Said]) -> None:
+    """Render and send each reply as soon as the conversation yields it."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    async for said in replies:
+        outgoing = context.services.renderer.render(said)
+        await context.bot.send_message(chat.id, outgoing.text, reply_markup=keyboard(outgoing))
+
+
+def user_of(update: Update, context: BotContext) -> User:
+    """The pipeline's pseudonymous view of whoever sent this update."""
+    sender = update.effective_user
+    assert sender is not None  # private-chat handlers only
+    return context.services.user(sender.id, sender.language_code)

@@ -1,0 +1,271 @@
+"""The knowledge base: topics, answers per language and country profiles.
+
+The YAML files under knowledge_base/ are the source of truth that editors change. At start-up
+(and on reload) they are read, written to the database, and read back into an immutable
+snapshot that answers lookups without a query per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import KnowledgeEntry
+from bot.errors import ContentError
+
+AREAS = ("rights", "asylum", "services", "conversation")
+DATED_AREAS = frozenset({"rights", "asylum", "services"})
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic id of the contract and the area it belongs to."""
+
+    id: str
+    area: str
+    about: str
+
+    @property
+    def dated(self) -> bool:
+        """Whether its answer in chat ends with its last-reviewed date."""
+        return self.area in DATED_AREAS
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One topic's answer in one language."""
+
+    topic: str
+    language: str
+    title: str
+    answer: str
+    sources: tuple[Source, ...]
+    last_reviewed: dt.date
+    related: tuple[str, ...]
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class EmergencyNumber:
+    number: str
+    service: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class CountryProfile:
+    """What the assistant needs to know about the host country of a deployment."""
+
+    code: str
+    emergency_numbers: tuple[EmergencyNumber, ...]
+    unhcr_help: str | None
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything read from knowledge_base/, before or after a round trip through the database."""
+
+    topics: dict[str, Topic]
+    entries: dict[tuple[str, str], Entry]
+    countries: dict[str, CountryProfile] = field(default_factory=dict)
+
+
+class KnowledgeBase:
+    """Lookups over an immutable snapshot of the knowledge base."""
+
+    def __init__(self, content: Content, default_language: str = "en") -> None:
+        self.content = content
+        self.default_language = default_language
+
+    @property
+    def topics(self) -> dict[str, Topic]:
+        return self.content.topics
+
+    def topics_in(self, area: str) -> list[Topic]:
+        return [topic for topic in self.content.topics.values() if topic.area == area]
+
+    def entry(self, topic: str, language: str) -> tuple[Entry, bool] | None:
+        """The entry for `topic` in `language`, else in the default language (second item True)."""
+        found = self.content.entries.get((topic, language))
+        if found is not None:
+            return found, False
+        fallback = self.content.entries.get((topic, self.default_language))
+        return (fallback, True) if fallback is not None else None
+
+    def title(self, topic: str, language: str) -> str:
+        found = self.entry(topic, language)
+        return found[0].title if found else topic
+
+    def country(self, code: str) -> CountryProfile | None:
+        return self.content.countries.get(code)
+
+
+# --- Reading the files ----------------------------------------------------------------------
+
+
+def load_content(folder: Path) -> Content:
+    """Read topics.yml, every <lang>/<area>.yml and countries/*.yml; raise ContentError if broken."""
+    topics = _load_topics(folder / "topics.yml")
+    entries: dict[tuple[str, str], Entry] = {}
+    for path in sorted(folder.glob("*/*.yml")):
+        if path.parent.name in {"countries", "emergency"}:
+            continue
+        for entry in _load_entries(path):
+            key = (entry.topic, entry.language)
+            if key in entries:
+                first = entries[key]
+                raise ContentError(
+                    f"{path}:{entry.line}: topic {entry.topic!r} already defined in "
+                    f"{first.file}:{first.line}"
+                )
+            entries[key] = entry
+    countries = {}
+    for path in sorted((folder / "countries").glob("*.yml")):
+        profile = _load_country(path)
+        countries[profile.code] = profile
+    return Content(topics, entries, countries)
+
+
+def read_yaml_with_lines(path: Path) -> dict[str, tuple[Any, int]]:
+    """A top-level YAML mapping, each value with the (1-based) line of its key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ContentError(f"{path}: cannot be read as YAML ({exc})") from exc
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise ContentError(f"{path}: expected a mapping of topic ids at the top level")
+    loader = yaml.SafeLoader("")
+    result: dict[str, tuple[Any, int]] = {}
+    for key_node, value_node in node.value:
+        result[str(key_node.value)] = (
+            loader.construct_object(value_node, deep=True),
+            key_node.start_mark.line + 1,
+        )
+    return result
+
+
+def _load_topics(path: Path) -> dict[str, Topic]:
+    topics = {}
+    for topic_id, (spec, line) in read_yaml_with_lines(path).items():
+        if not isinstance(spec, dict) or spec.get("area") not in AREAS:
+            raise ContentError(f"{path}:{line}: topic {topic_id!r} needs an area among {AREAS}")
+        topics[topic_id] = Topic(topic_id, spec["area"], str(spec.get("about", "")))
+    return topics
+
+
+def _load_entries(path: Path) -> Iterable[Entry]:
+    language = path.parent.name
+    for topic, (raw, line) in read_yaml_with_lines(path).items():
+        where = f"{path}:{line}"
+        if not isinstance(raw, dict):
+            raise ContentError(f"{where}: topic {topic!r} must be a mapping with title and answer")
+        missing = [key for key in ("title", "answer", "last_reviewed") if not raw.get(key)]
+        if missing:
+            raise ContentError(f"{where}: topic {topic!r} is missing {', '.join(missing)}")
+        reviewed = raw["last_reviewed"]
+        if not isinstance(reviewed, dt.date):
+            try:
+                reviewed = dt.date.fromisoformat(str(reviewed))
+            except ValueError:
+                raise ContentError(
+                    f"{where}: last_reviewed of {topic!r} must be a date like 2026-11-21"
+                ) from None
+        yield Entry(
+            topic=topic,
+            language=language,
+            title=str(raw["title"]).strip(),
+            answer=str(raw["answer"]).strip(),
+            sources=tuple(_source(s, where) for s in raw.get("sources") or ()),
+            last_reviewed=reviewed,
+            related=tuple(str(r) for r in raw.get("related") or ()),
+            file=str(path),
+            line=line,
+        )
+
+
+def _source(raw: Any, where: str) -> Source:
+    if not isinstance(raw, dict) or not raw.get("name"):
+        raise ContentError(f"{where}: every source needs a name (and a url)")
+    return Source(str(raw["name"]), str(raw["url"]) if raw.get("url") else None)
+
+
+def _load_country(path: Path) -> CountryProfile:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        numbers = tuple(
+            EmergencyNumber(str(n["number"]), str(n["service"]), _source(n["source"], str(path)))
+            for n in raw["emergency_numbers"]
+        )
+        return CountryProfile(str(raw["code"]).upper(), numbers, raw.get("unhcr_help"), str(path))
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ContentError(f"{path}: not a valid country profile ({exc})") from exc
+
+
+# --- The database round trip ----------------------------------------------------------------
+
+
+async def sync_to_database(session: AsyncSession, content: Content) -> None:
+    """Make the knowledge_entries table hold exactly the entries of `content`."""
+    await session.execute(delete(KnowledgeEntry))
+    session.add_all(
+        KnowledgeEntry(
+            topic=e.topic,
+            language=e.language,
+            title=e.title,
+            answer=e.answer,
+            sources=[{"name": s.name, "url": s.url} for s in e.sources],
+            related=list(e.related),
+            last_reviewed=e.last_reviewed,
+            source_file=f"{e.file}:{e.line}",
+        )
+        for e in content.entries.values()
+    )
+
+
+async def read_from_database(session: AsyncSession, content: Content) -> Content:
+    """The entries as stored, with the topics and countries of `content`."""
+    entries = {}
+    for row in await session.scalars(select(KnowledgeEntry)):
+        file, _, line = row.source_file.rpartition(":")
+        entries[(row.topic, row.language)] = Entry(
+            topic=row.topic,
+            language=row.language,
+            title=row.title,
+            answer=row.answer,
+            sources=tuple(Source(s["name"], s.get("url")) for s in row.sources),
+            last_reviewed=row.last_reviewed,
+            related=tuple(row.related),
+            file=file,
+            line=int(line or 0),
+        )
+    return Content(content.topics, entries, content.countries)
+
+
+async def load_knowledge_base(
+    folder: Path, sessions: async_sessionmaker[AsyncSession], default_language: str
+) -> KnowledgeBase:
+    """Read the files, store them in the database and return a snapshot read back from it."""
+    content = load_content(folder)
+    async with sessions.begin() as session:
+        await sync_to_database(session, content)
+    async with sessions() as session:
+        stored = await read_from_database(session, content)
+    return KnowledgeBase(stored, default_language)

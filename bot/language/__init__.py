@@ -1,0 +1,1 @@
+"""Languages: the registry of supported languages, detection, and per-message resolution."""

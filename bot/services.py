@@ -1,0 +1,90 @@
+"""The composition root: builds every long-lived service once and hands them down."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.conversation import Conversation, User
+from bot.db.session import create_engine, create_schema, session_factory
+from bot.emergency import EmergencyRules
+from bot.engine.client import EngineClient
+from bot.engine.process import running_engine
+from bot.engine.tracker import EngineTrackerStore
+from bot.i18n import Catalogs
+from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.language.detection import LanguageDetector
+from bot.language.registry import LanguageRegistry
+from bot.language.resolver import LanguageResolver
+from bot.pseudonyms import pseudonym
+from bot.rendering import Renderer
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a handler may need, built by `open_services`."""
+
+    settings: Settings
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    languages: LanguageRegistry
+    resolver: LanguageResolver
+    emergency: EmergencyRules
+    knowledge: KnowledgeBase
+    catalogs: Catalogs
+    engine: EngineClient
+    tracker_store: EngineTrackerStore
+    conversation: Conversation
+    renderer: Renderer
+
+    def user(self, telegram_id: int | str, language_hint: str | None = None) -> User:
+        """The pipeline's view of a Telegram user: two keyed pseudonyms, never the id."""
+        key = self.settings.pseudonym_key
+        return User(
+            key=pseudonym(key, "user", telegram_id),
+            engine_id=pseudonym(key, "engine", telegram_id),
+            language_hint=language_hint,
+        )
+
+
+def build_resolver(settings: Settings) -> tuple[LanguageRegistry, LanguageResolver]:
+    languages = LanguageRegistry.load(settings.root / "knowledge_base" / "languages.yml")
+    detector = LanguageDetector({lang.code: lang.prior for lang in languages.languages})
+    return languages, LanguageResolver(languages, detector, settings.default_language)
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, *, start_engine: bool = True) -> AsyncIterator[Services]:
+    """Build the services (starting the engine if none answers) and close them afterwards."""
+    async with contextlib.AsyncExitStack() as stack:
+        content = settings.root / "knowledge_base"
+        languages, resolver = build_resolver(settings)
+        database = create_engine(settings.database_url)
+        stack.push_async_callback(database.dispose)
+        await create_schema(database)
+        sessions = session_factory(database)
+        knowledge = await load_knowledge_base(content, sessions, settings.default_language)
+        catalogs = Catalogs.load(settings.root / "locales", languages.codes)
+        emergency = EmergencyRules.load(content / "emergency")
+        engine = EngineClient(settings.engine_url, settings.engine_token, settings.engine_timeout)
+        stack.push_async_callback(engine.close)
+        tracker_store = EngineTrackerStore(settings.engine_database_url)
+        stack.push_async_callback(tracker_store.close)
+        if start_engine:
+            await stack.enter_async_context(running_engine(settings, engine))
+        conversation = Conversation(
+            sessions=sessions, engine=engine, tracker_store=tracker_store, resolver=resolver,
+            emergency=emergency, knowledge=knowledge,
+        )
+        renderer = Renderer(knowledge, catalogs, languages, settings.country, settings.retention_days)
+        logger.info("services ready: %d languages, %d topics, %d danger phrases",
+                    len(languages.codes), len(knowledge.topics), emergency.size)
+        yield Services(settings, database, sessions, languages, resolver, emergency, knowledge,
+                       catalogs, engine, tracker_store, conversation, renderer)

@@ -1,0 +1,120 @@
+"""Settings, read once from the environment into a frozen object that is passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the assistant can be configured with; see README.md, "Configuration"."""
+
+    root: Path
+    state_dir: Path
+    model_dir: Path
+    telegram_token: str | None
+    telegram_api_url: str
+    webhook_url: str | None
+    webhook_listen: str
+    webhook_port: int
+    webhook_secret: str
+    database_url: str
+    engine_url: str
+    engine_token: str
+    engine_database_url: str
+    engine_timeout: float
+    engine_autostart: bool
+    pseudonym_key: bytes
+    country: str
+    default_language: str
+    retention_days: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `env` (default: os.environ), failing fast on bad values."""
+        env = os.environ if env is None else env
+        root = Path(env.get("ASSISTANT_ROOT", str(ROOT))).resolve()
+        state_dir = Path(env.get("STATE_DIR", str(root / ".run"))).resolve()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        database_url = _async_url(env.get("DATABASE_URL", f"sqlite+aiosqlite:///{state_dir / 'bot.db'}"))
+        default_engine_db = (
+            database_url if database_url.startswith("postgresql") else f"sqlite:///{state_dir / 'engine.db'}"
+        )
+        return cls(
+            root=root,
+            state_dir=state_dir,
+            model_dir=Path(env.get("MODEL_DIR", str(root / ".run" / "models"))).resolve(),
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_api_url=env.get("TELEGRAM_API_URL", "https://api.telegram.org/bot"),
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
+            webhook_port=_int(env, "TELEGRAM_WEBHOOK_PORT", 8443),
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or _secret(state_dir, "webhook.secret"),
+            database_url=database_url,
+            engine_url=env.get("ENGINE_URL", "http://127.0.0.1:5005").rstrip("/"),
+            engine_token=env.get("ENGINE_TOKEN") or _secret(state_dir, "engine.token"),
+            engine_database_url=env.get("ENGINE_DATABASE_URL", default_engine_db),
+            engine_timeout=_float(env, "ENGINE_TIMEOUT", 2.5),
+            engine_autostart=_bool(env, "ENGINE_AUTOSTART", True),
+            pseudonym_key=(env.get("PSEUDONYM_KEY") or _secret(state_dir, "pseudonym.key")).encode(),
+            country=env.get("COUNTRY", "TR").upper(),
+            default_language=env.get("DEFAULT_LANGUAGE", "en"),
+            retention_days=_int(env, "RETENTION_DAYS", 30),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _async_url(url: str) -> str:
+    """Use the asyncio drivers whatever URL form the operator wrote."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+def _secret(state_dir: Path, name: str) -> str:
+    """A random secret kept in the state folder, so it survives restarts without configuration."""
+    path = state_dir / name
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    try:
+        return int(env.get(key, default))
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {env[key]!r}") from None
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    try:
+        return float(env.get(key, default))
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {env[key]!r}") from None
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    value = env.get(key)
+    if value is None:
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{key} must be true or false, got {value!r}")

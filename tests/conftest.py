@@ -1,0 +1,85 @@
+"""Shared fixtures: settings in a temporary folder, and one real engine for the whole session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.engine.client import EngineClient
+from bot.engine.process import EngineServer, ensure_trained
+from bot.services import Services, open_services
+from bot.settings import ROOT, Settings
+
+ENGINE_TOKEN = "test-engine-token"
+PSEUDONYM_KEY = "test-pseudonym-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def engine_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engine")
+
+
+@pytest.fixture(scope="session")
+def engine_env(engine_state: Path) -> dict[str, str]:
+    """Environment naming the session's engine (not started until `engine_url` is used)."""
+    return {
+        "ENGINE_URL": f"http://127.0.0.1:{free_port()}",
+        "ENGINE_TOKEN": ENGINE_TOKEN,
+        "ENGINE_DATABASE_URL": f"sqlite:///{engine_state / 'engine.db'}",
+        "ENGINE_AUTOSTART": "false",
+        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "MODEL_DIR": str(ROOT / ".run" / "models"),
+    }
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, engine_env: dict[str, str]) -> Callable[..., Settings]:
+    """Settings with state in a temporary folder; keyword arguments override variables."""
+
+    def make(**overrides: str) -> Settings:
+        env = {**engine_env, "STATE_DIR": str(tmp_path / "state"), "LOG_LEVEL": "DEBUG", **overrides}
+        return Settings.from_env(env)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+async def engine_url(engine_env: dict[str, str], engine_state: Path) -> AsyncIterator[str]:
+    """A real engine with the real trained model, started once for the session."""
+    settings = Settings.from_env({**engine_env, "STATE_DIR": str(engine_state)})
+    model = ensure_trained(settings)
+    client = EngineClient(settings.engine_url, settings.engine_token, 10.0)
+    server = EngineServer(settings, model)
+    await server.start(client)
+    try:
+        yield settings.engine_url
+    finally:
+        await server.stop()
+        await client.close()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    """Every service, against the real database and whatever engine ENGINE_URL names."""
+    async with open_services(settings, start_engine=False) as built:
+        yield built
+
+
+@pytest.fixture
+async def live_services(engine_url: str, services: Services) -> Services:
+    """Services with the session's engine running."""
+    return services

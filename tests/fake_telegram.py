@@ -1,0 +1,183 @@
+"""A small fake of the Telegram Bot API over HTTP, for end-to-end tests of the real bot.
+
+python-telegram-bot talks to it through its `base_url`, exactly as it talks to Telegram: the
+tests push updates into getUpdates and read what the bot sent with sendMessage and friends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Refuge Assistant", "username": "refuge_test_bot",
+            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+
+@dataclass
+class Sent:
+    """A call the bot made (sendMessage, editMessageText, answerCallbackQuery, ...)."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        markup = self.params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+class FakeTelegram:
+    """The fake server: start(), push updates, wait for the bot's messages, stop()."""
+
+    def __init__(self, token: str = "123456:TEST-token") -> None:
+        self.token = token
+        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent: list[Sent] = []
+        self._sent_event = asyncio.Condition()
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- what tests call ----------------------------------------------------------------------
+
+    def user(self, user_id: int, language_code: str | None = None) -> dict[str, Any]:
+        user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    def message_update(self, user_id: int, text: str | None = None, *, language_code: str | None = None,
+                       chat_type: str = "private", edited: bool = False, **content: Any) -> dict[str, Any]:
+        chat = {"id": user_id if chat_type == "private" else -100 - user_id, "type": chat_type}
+        if chat_type != "private":
+            chat["title"] = "A group"
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                   "chat": chat, "from": self.user(user_id, language_code), **content}
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if edited:
+            message["edit_date"] = int(time.time())
+        return {"update_id": next(self._update_ids), "edited_message" if edited else "message": message}
+
+    def callback_update(self, user_id: int, data: str, *, language_code: str | None = None) -> dict[str, Any]:
+        return {"update_id": next(self._update_ids), "callback_query": {
+            "id": f"cb{next(self._message_ids)}", "from": self.user(user_id, language_code),
+            "chat_instance": "ci", "data": data,
+            "message": {"message_id": next(self._message_ids), "date": int(time.time()),
+                        "chat": {"id": user_id, "type": "private"}, "text": "menu"}}}
+
+    async def push(self, update: dict[str, Any]) -> None:
+        await self.updates.put(update)
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.method == "sendMessage" and s.chat_id == chat_id]
+
+    async def wait_for_messages(self, chat_id: int, count: int, wait: float = 20.0) -> list[Sent]:
+        """Wait until the bot has sent `count` messages to `chat_id` in all; return them."""
+        async with self._sent_event:
+            await asyncio.wait_for(
+                self._sent_event.wait_for(lambda: len(self.messages_to(chat_id)) >= count), wait)
+        return self.messages_to(chat_id)
+
+    async def say(self, update: dict[str, Any], *, expect: int = 1, wait: float = 20.0) -> list[Sent]:
+        """Push an update and return the messages the bot sent in answer to it."""
+        message = (update.get("message") or update.get("edited_message")
+                   or update.get("callback_query", {}).get("message"))
+        chat_id = int(message["chat"]["id"])
+        before = len(self.messages_to(chat_id))
+        await self.push(update)
+        await self.wait_for_messages(chat_id, before + expect, wait)
+        await asyncio.sleep(0.3)  # let any further message of the same answer arrive
+        return self.messages_to(chat_id)[before:]
+
+    # --- the Bot API ----------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        result = self._answer(method, params)
+        async with self._sent_event:
+            self.sent.append(Sent(method, params))
+            self._sent_event.notify_all()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        data = await request.post()
+        params: dict[str, Any] = {}
+        for key, value in data.items():
+            try:
+                params[key] = json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value
+            except json.JSONDecodeError:
+                params[key] = value
+        return params
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        timeout = float(params.get("timeout", 0) or 0)
+        batch: list[dict[str, Any]] = []
+        try:
+            batch.append(await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.05)))
+        except TimeoutError:
+            return []
+        while not self.updates.empty():
+            batch.append(self.updates.get_nowait())
+        return batch
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method in {"sendMessage", "editMessageText"}:
+            chat_id = int(params.get("chat_id", 0))
+            result = {"message_id": next(self._message_ids), "date": int(time.time()),
+                      "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER,
+                      "text": params.get("text", "")}
+            if params.get("reply_markup"):
+                markup = params["reply_markup"]
+                result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            return result
+        return True  # answerCallbackQuery, setMyCommands, deleteWebhook, ...
