@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings, to_file=True)
         from bot.console import run_console
 
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(run_console(settings))
         return 0
     if command == "telegram":
@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings, to_file=True)
         from bot.classify import run_classify
 
-        return asyncio.run(run_classify(settings))
+        try:
+            return asyncio.run(run_classify(settings))
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            return 130
     if command == "train":
         configure_logging(settings, to_file=False)
         from bot.engine.process import ensure_trained

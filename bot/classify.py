@@ -18,6 +18,7 @@ from bot.errors import EngineError
 from bot.language.resolver import LanguageResolver
 from bot.services import build_resolver
 from bot.settings import Settings
+from bot.shutdown import cancel_on_termination
 
 
 async def classify_line(
@@ -46,6 +47,7 @@ async def classify_line(
 
 async def run_classify(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Classify every line of `stdin`; returns the exit status."""
+    cancel_on_termination()
     _, resolver = build_resolver(settings)
     emergency = EmergencyRules.load(settings.root / "knowledge_base" / "emergency")
     engine = EngineClient(settings.engine_url, settings.engine_token, max(settings.engine_timeout, 10.0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator
 from typing import TextIO
 
@@ -18,6 +19,7 @@ from bot.rendering import Button
 from bot.replies import Said
 from bot.services import Services, open_services
 from bot.settings import Settings
+from bot.shutdown import cancel_on_termination
 
 CONSOLE_USER = "console"
 QUIT = {"/quit", "/exit", "/q"}
@@ -71,7 +73,8 @@ class ConsoleChat:
 
 
 async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    """Chat in the terminal until end of input or /quit."""
+    """Chat in the terminal until end of input, /quit or SIGTERM."""
+    cancel_on_termination()
     async with open_services(settings) as services:
         chat = ConsoleChat(services, out)
         interactive = stdin.isatty()
@@ -79,18 +82,28 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO
             print("Type your question in any language. Numbers choose a button; /language, /menu, "
                   "/help; /quit to leave.", file=out)
         await chat.show(services.conversation.notice(chat.user, "welcome"))
+        lines = _read_lines_in_background(stdin, "> " if interactive else "")
         while True:
-            line = await asyncio.to_thread(_read_line, stdin, "> " if interactive else "")
+            line = await lines.get()
             if line is None or line.strip().lower() in QUIT:
                 break
             await chat.handle(line)
 
 
-def _read_line(stdin: TextIO, prompt: str) -> str | None:
-    if prompt:
-        try:
-            return input(prompt)
-        except EOFError:
-            return None
-    line = stdin.readline()
-    return line if line else None
+def _read_lines_in_background(stdin: TextIO, prompt: str) -> asyncio.Queue[str | None]:
+    """Read standard input in a daemon thread, so a blocked read never delays shutdown."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            try:
+                line: str | None = input(prompt) if prompt else (stdin.readline() or None)
+            except EOFError:
+                line = None
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+            if line is None:
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return queue

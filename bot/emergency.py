@@ -22,15 +22,22 @@ _LETTER_VARIANTS = str.maketrans(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ئ": "ي", "ة": "ه",
      "ۀ": "ه", "ک": "ك", "ؤ": "و"}
 )
-_NOT_WORD = re.compile(r"[^\w*]+", re.UNICODE)
+# A letter typed three times or more is one letter said with urgency ("helppp", "ساعدونييي").
+_ELONGATED = re.compile(r"(.)\1{2,}")
+
+
+def _word_char(char: str) -> bool:
+    # Letters, digits and combining marks (Bengali vowel signs are marks, not separators).
+    return unicodedata.category(char)[0] in "LNM" or char == "*"
 
 
 def normalise(text: str) -> list[str]:
-    """Lower-case words with diacritics, tatweel and letter variants folded."""
+    """Lower-case words with diacritics, tatweel, elongations and letter variants folded."""
     text = unicodedata.normalize("NFKD", text.casefold())
     text = _LATIN_MARKS.sub("", _ARABIC_MARKS.sub("", text))
     text = unicodedata.normalize("NFC", text).translate(_LETTER_VARIANTS)
-    return [word for word in _NOT_WORD.sub(" ", text.replace("_", " ")).split() if word]
+    text = _ELONGATED.sub(r"\1", "".join(char if _word_char(char) else " " for char in text))
+    return text.split()
 
 
 @dataclass(frozen=True)

@@ -90,13 +90,18 @@ class EngineClient:
                 logger.warning("engine sent a reply without a custom payload; ignored")
         return payloads
 
-    async def ready(self) -> bool:
-        """Whether the server answers and has a model loaded."""
+    async def model_file(self) -> str | None:
+        """The file name of the model the engine has loaded, or None."""
         try:
             response = await self._http.get("/status", params={"token": self._token})
-            return response.status_code == 200 and bool(response.json().get("model_file"))
+            name = response.json().get("model_file") if response.status_code == 200 else None
+            return str(name) if name else None
         except (httpx.HTTPError, ValueError):
-            return False
+            return None
+
+    async def ready(self) -> bool:
+        """Whether the server answers and has a model loaded."""
+        return await self.model_file() is not None
 
     async def _post(self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None) -> Any:
         try:

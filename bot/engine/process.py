@@ -177,6 +177,10 @@ class EngineServer:
         await self.stop()
         raise EngineUnavailable(f"the engine did not become ready in {READY_TIMEOUT:.0f} s; see {self.log_path}")
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
     async def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after ten seconds)."""
         process, self.process = self.process, None
@@ -192,19 +196,56 @@ class EngineServer:
             await process.wait()
 
 
+def _pid_file(settings: Settings) -> Path:
+    return settings.state_dir / "engine.pid"
+
+
+def _stop_stale_engine(settings: Settings) -> bool:
+    """Stop an engine an earlier run of ours left behind (killed before it could stop it)."""
+    path = _pid_file(settings)
+    try:
+        pid = int(path.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return False
+    if b"rasa" not in cmdline or b"run" not in cmdline:
+        return False
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.1)
+    path.unlink(missing_ok=True)
+    return True
+
+
 @contextlib.asynccontextmanager
 async def running_engine(settings: Settings, client: EngineClient) -> AsyncIterator[EngineServer | None]:
-    """Use the engine at ENGINE_URL if it answers; otherwise train if needed and start one."""
+    """Use the engine at ENGINE_URL if it answers; otherwise train if needed and start one.
+
+    An engine that answers with an out-of-date model is replaced when this project started it.
+    """
     if await client.ready():
-        yield None
-        return
+        loaded = await client.model_file()
+        expected = model_path(settings).name
+        if loaded == expected or not settings.engine_autostart:
+            yield None
+            return
+        if not await asyncio.to_thread(_stop_stale_engine, settings):
+            logger.warning("the engine at %s runs model %s, not the current %s; using it anyway",
+                           settings.engine_url, loaded, expected)
+            yield None
+            return
     if not settings.engine_autostart:
         raise EngineUnavailable(f"no engine answers at {settings.engine_url} and ENGINE_AUTOSTART is off")
     model = await asyncio.to_thread(ensure_trained, settings)
     server = EngineServer(settings, model)
     print("Starting the engine ...", file=sys.stderr, flush=True)
     await server.start(client)
+    _pid_file(settings).write_text(str(server.pid))
     try:
         yield server
     finally:
         await server.stop()
+        _pid_file(settings).unlink(missing_ok=True)

@@ -7,7 +7,7 @@ what the LogisticRegressionClassifier reads.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -19,6 +19,8 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.components.normalizer import ORIGINAL_TEXT
 
 BATCH = 64
 
@@ -65,7 +67,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: List[Message]) -> None:
         for start in range(0, len(messages), BATCH):
             batch = messages[start : start + BATCH]
-            vectors = np.atleast_2d(self._model.query([m.get(TEXT) or " " for m in batch]))
+            texts = [m.get(ORIGINAL_TEXT) or m.get(TEXT) or " " for m in batch]
+            vectors = np.atleast_2d(self._model.query(texts))
             for message, vector in zip(batch, vectors):
                 message.add_features(
                     Features(
