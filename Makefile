@@ -84,9 +84,12 @@ typecheck: .venv/.installed
 test-fast: .venv/.installed
 	$(BOT) -m pytest -q -m "not engine"
 
+# PostgreSQL tests run against a throwaway server on loopback (scripts/test-postgres).
 test: install check-content validate lint typecheck
 	$(BOT) -m bot train
-	$(BOT) -m pytest -q
+	@url=$$(scripts/test-postgres start); \
+	TEST_POSTGRES_URL=$$url $(BOT) -m pytest -q; status=$$?; \
+	scripts/test-postgres stop; exit $$status
 
 clean:
 	rm -rf .run .rasa .pytest_cache .mypy_cache .ruff_cache

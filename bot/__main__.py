@@ -5,27 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 from pathlib import Path
 
+from bot import logs
 from bot.settings import Settings
 
 
 def configure_logging(settings: Settings, *, to_file: bool) -> None:
     """Log to standard error, or to .run/logs/bot.log when the terminal is the chat."""
-    handler: logging.Handler
-    if to_file:
-        path = settings.state_dir / "logs" / "bot.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
-    else:
-        handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    # Their request lines carry the bot token and the engine token in URLs.
-    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    file = settings.state_dir / "logs" / "bot.log" if to_file else None
+    logs.configure_logging(settings.log_level, file)
 
 
 def main(argv: list[str] | None = None) -> int:

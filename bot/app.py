@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from bot.handlers import buttons, commands, errors, messages
 from bot.handlers.context import BotContext
+from bot.logs import quiet_third_parties
 from bot.services import open_services
 from bot.settings import Settings
 
@@ -74,6 +75,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the application with every handler registered."""
     assert settings.telegram_token, "TELEGRAM_BOT_TOKEN is required for Telegram mode"
+    quiet_third_parties()
     exit_stack = contextlib.AsyncExitStack()
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

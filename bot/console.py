@@ -82,28 +82,41 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO
             print("Type your question in any language. Numbers choose a button; /language, /menu, "
                   "/help; /quit to leave.", file=out)
         await chat.show(services.conversation.notice(chat.user, "welcome"))
-        lines = _read_lines_in_background(stdin, "> " if interactive else "")
+        lines = LineReader(stdin, "> " if interactive else "")
         while True:
-            line = await lines.get()
+            line = await lines.next()
             if line is None or line.strip().lower() in QUIT:
                 break
             await chat.handle(line)
 
 
-def _read_lines_in_background(stdin: TextIO, prompt: str) -> asyncio.Queue[str | None]:
-    """Read standard input in a daemon thread, so a blocked read never delays shutdown."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
+class LineReader:
+    """Reads standard input in a daemon thread, so a blocked read never delays shutdown.
 
-    def read() -> None:
+    The thread prompts only when the chat asks for the next line, so the prompt follows the answer.
+    """
+
+    def __init__(self, stdin: TextIO, prompt: str) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._wanted = threading.Event()
+        self._stdin = stdin
+        self._prompt = prompt
+        threading.Thread(target=self._read, name="console-input", daemon=True).start()
+
+    async def next(self) -> str | None:
+        """The next line, or None at the end of input."""
+        self._wanted.set()
+        return await self._lines.get()
+
+    def _read(self) -> None:
         while True:
+            self._wanted.wait()
+            self._wanted.clear()
             try:
-                line: str | None = input(prompt) if prompt else (stdin.readline() or None)
+                line = input(self._prompt) if self._prompt else (self._stdin.readline() or None)
             except EOFError:
                 line = None
-            loop.call_soon_threadsafe(queue.put_nowait, line)
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
             if line is None:
                 return
-
-    threading.Thread(target=read, name="console-input", daemon=True).start()
-    return queue

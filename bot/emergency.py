@@ -74,7 +74,8 @@ class EmergencyMatch:
 class EmergencyRules:
     """All languages' danger phrases, indexed by their first word."""
 
-    def __init__(self, phrases: list[Phrase]) -> None:
+    def __init__(self, phrases: list[Phrase], alone: dict[tuple[str, ...], str] | None = None) -> None:
+        self._alone = alone or {}
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._prefix_first: list[Phrase] = []
         for phrase in phrases:
@@ -88,15 +89,19 @@ class EmergencyRules:
     def load(cls, folder: Path) -> EmergencyRules:
         """Read every knowledge_base/emergency/<lang>.yml."""
         phrases: list[Phrase] = []
+        alone: dict[tuple[str, ...], str] = {}
         for path in sorted(folder.glob("*.yml")):
             phrases.extend(parse_phrase_file(path))
+            alone.update(parse_alone_words(path))
         if not phrases:
             raise ContentError(f"{folder}: no emergency phrases found")
-        return cls(phrases)
+        return cls(phrases, alone)
 
     def match(self, text: str) -> EmergencyMatch | None:
         """The first danger phrase found in `text`, or None."""
         words = normalise(text)
+        if tuple(words) in self._alone:
+            return EmergencyMatch(self._alone[tuple(words)], "asked")
         for start, word in enumerate(words):
             for phrase in self._by_first.get(word, ()):
                 if phrase.matches_at(words, start):
@@ -105,6 +110,13 @@ class EmergencyRules:
                 if word.startswith(phrase.words[0]):
                     return EmergencyMatch(phrase.language, phrase.category)
         return None
+
+
+def parse_alone_words(path: Path) -> dict[tuple[str, ...], str]:
+    """Words that ask for the emergency answer when they are the whole message ("emergency", "SOS")."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    language = str(data.get("language", path.stem))
+    return {tuple(normalise(str(word))): language for word in data.get("alone") or () if normalise(str(word))}
 
 
 def parse_phrase_file(path: Path) -> list[Phrase]:

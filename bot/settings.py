@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.db.urls import async_url
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ class Settings:
         root = Path(env.get("ASSISTANT_ROOT", str(ROOT))).resolve()
         state_dir = Path(env.get("STATE_DIR", str(root / ".run"))).resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
-        database_url = _async_url(env.get("DATABASE_URL", f"sqlite+aiosqlite:///{state_dir / 'bot.db'}"))
+        database_url = async_url(env.get("DATABASE_URL", f"sqlite+aiosqlite:///{state_dir / 'bot.db'}"))
         default_engine_db = (
             database_url if database_url.startswith("postgresql") else f"sqlite:///{state_dir / 'engine.db'}"
         )
@@ -71,19 +72,6 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", 30),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
         )
-
-
-def _async_url(url: str) -> str:
-    """Use the asyncio drivers whatever URL form the operator wrote."""
-    for plain, driver in (
-        ("postgres://", "postgresql+asyncpg://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
-        ("sqlite:///", "sqlite+aiosqlite:///"),
-    ):
-        if url.startswith(plain):
-            return driver + url[len(plain):]
-    return url
 
 
 def _secret(state_dir: Path, name: str) -> str:

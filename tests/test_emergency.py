@@ -62,3 +62,14 @@ def test_a_star_matches_word_endings(tmp_path: Path) -> None:
     assert rules.match("he is stabbing me") is not None
     assert rules.match("a stable job") is not None  # why prefix phrases must be chosen with care
     assert rules.match("establish") is None
+
+
+@pytest.mark.parametrize("word", ["emergency", "urgence", "طوارئ", "اضطراری", "ایمرجنسی", "degdeg", "SOS!"])
+def test_the_word_the_answers_tell_people_to_write_opens_the_emergency_answer(
+        rules: EmergencyRules, word: str) -> None:
+    assert rules.match(word) is not None
+
+
+@pytest.mark.parametrize("text", ["emergency numbers in turkey", "what is an urgence procedure", "help"])
+def test_those_words_inside_a_question_are_left_to_the_model(rules: EmergencyRules, text: str) -> None:
+    assert rules.match(text) is None

@@ -1,5 +1,6 @@
 """End to end: the real python-telegram-bot application, a fake Bot API server, the real engine."""
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -116,3 +117,18 @@ async def test_forget_asks_first_and_then_deletes(telegram: FakeTelegram) -> Non
     assert [data for _, data in question.buttons] == ["f:yes", "f:no"]
     [done] = await telegram.say(telegram.callback_update(113, "f:yes"))
     assert "deleted everything" in done.text
+
+
+async def test_logs_hold_no_message_text_names_or_ids(telegram: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    user_id = 987654321
+    secret_text = "My name is Zainab Haddad, phone +90 555 123 4567, I was arrested yesterday"
+    await telegram.say(telegram.message_update(user_id, "/start"))
+    await telegram.say(telegram.message_update(user_id, secret_text))
+    await telegram.say(telegram.message_update(user_id, "ساعدوني عم يضربوني"))
+    await telegram.say(telegram.callback_update(user_id, "t:rights_police"))
+    logged = caplog.text
+    assert "intent=" in logged  # the log does say what happened
+    for leak in ("Zainab", "Haddad", "555 123", "arrested yesterday", "يضربوني", str(user_id), f"User{user_id}",
+                 telegram.token):
+        assert leak not in logged

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from bot.db.models import Base
+from bot.db.urls import async_url
 
 
 def create_engine(url: str) -> AsyncEngine:
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
+    url = async_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 15})
 

@@ -10,14 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.db.session import create_engine
-from bot.settings import _async_url
 
 
 class EngineTrackerStore:
     """The engine's `events` table, seen from the bot."""
 
     def __init__(self, url: str) -> None:
-        self._engine = create_engine(_async_url(url))
+        self._engine = create_engine(url)
 
     async def delete_conversation(self, sender_id: str) -> int:
         """Delete every event of `sender_id`; returns the number of rows removed."""
