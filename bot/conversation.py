@@ -21,7 +21,7 @@ from bot.engine.client import EngineClient, Parse
 from bot.engine.tracker import EngineTrackerStore
 from bot.errors import EngineError
 from bot.knowledge import KnowledgeBase
-from bot.language.resolver import LanguageResolver
+from bot.language.resolver import LanguageResolver, Resolution
 from bot.replies import (
     AreaMenu,
     DidNotUnderstand,
@@ -81,28 +81,28 @@ class Conversation:
 
     async def language_of(self, user: User) -> str:
         """The language to use for a reply that has no text to detect from."""
-        async with self.sessions() as session:
-            stored = await preferences.get_preferences(session, user.key)
-        return self.resolver.resolve(
-            "",
-            chosen=stored.chosen_language if stored else None,
-            telegram_hint=user.language_hint,
-            previous=stored.last_language if stored else None,
-        ).language
+        resolution, _ = await self._resolve(user, "")
+        return resolution.language
 
-    async def on_text(self, user: User, text: str) -> AsyncIterator[Said]:
-        """Answer a text message."""
-        text = clean_text(text)
+    async def _resolve(self, user: User, text: str) -> tuple[Resolution, str | None]:
+        """The language of `text` for this user, and the conversation language stored before it."""
         async with self.sessions() as session:
             stored = await preferences.get_preferences(session, user.key)
+        previous = stored.last_language if stored else None
         resolution = self.resolver.resolve(
             text,
             chosen=stored.chosen_language if stored else None,
             telegram_hint=user.language_hint,
-            previous=stored.last_language if stored else None,
+            previous=previous,
         )
+        return resolution, previous
+
+    async def on_text(self, user: User, text: str) -> AsyncIterator[Said]:
+        """Answer a text message."""
+        text = clean_text(text)
+        resolution, previous = await self._resolve(user, text)
         language = resolution.language
-        if stored is None or stored.last_language != language:
+        if previous != language:
             async with self.sessions.begin() as session:
                 await preferences.save_languages(session, user.key, last=language)
 
