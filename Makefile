@@ -9,7 +9,8 @@ RASA := .venv-rasa/bin/rasa
 LANGS := $(shell sed -n 's/^\([a-z][a-z]\):.*/\1/p' knowledge_base/languages.yml)
 BABEL_KEYWORDS := -k _ -k n_:1,2 -k p_:1c,2
 
-.PHONY: help install run console train flows catalogs check-content validate lint typecheck test test-fast lock-engine clean
+.PHONY: help install run console train flows catalogs check-content validate lint typecheck test test-fast \
+	bench bench-smoke lock-engine clean
 
 help:
 	@echo "make run            install what is missing, train if needed, run the assistant"
@@ -19,6 +20,8 @@ help:
 	@echo "make train          retrain the engine's model if its sources changed"
 	@echo "make catalogs       extract interface strings and update every language's catalog"
 	@echo "make flows          regenerate flows/ from knowledge_base/topics.yml"
+	@echo "make bench          measure speed, memory, language identification and understanding;"
+	@echo "                    rewrites bench/REPORT.md (about 15 minutes)"
 
 # --- environments ---------------------------------------------------------------------------
 .venv/.installed: pyproject.toml
@@ -76,7 +79,7 @@ validate: install
 
 # --- quality --------------------------------------------------------------------------------
 lint: .venv/.installed
-	.venv/bin/ruff check bot tests
+	.venv/bin/ruff check bot tests bench engine nlu
 
 typecheck: .venv/.installed
 	.venv/bin/mypy
@@ -90,6 +93,16 @@ test: install check-content validate lint typecheck
 	@url=$$(scripts/test-postgres start); \
 	TEST_POSTGRES_URL=$$url $(BOT) -m pytest -q; status=$$?; \
 	scripts/test-postgres stop; exit $$status
+	$(MAKE) --no-print-directory bench-smoke
+
+# --- benchmarks -----------------------------------------------------------------------------
+bench: install
+	$(BOT) -m bot train
+	$(BOT) -m bench
+
+bench-smoke: install
+	$(BOT) -m bot train
+	$(BOT) -m bench --smoke
 
 clean:
 	rm -rf .run .rasa .pytest_cache .mypy_cache .ruff_cache

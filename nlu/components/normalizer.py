@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -48,12 +48,12 @@ class TextNormalizer(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "TextNormalizer":
+    ) -> TextNormalizer:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -61,7 +61,7 @@ class TextNormalizer(GraphComponent):
             self._normalise(message)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._normalise(message)
         return messages
