@@ -81,8 +81,12 @@ async def main(smoke: bool, out: Path) -> int:
         for rate in (10.0,) if smoke else FULL_RATES + EXTRA_RATES:
             if rate in EXTRA_RATES and report.steps and report.steps[-2].p95 >= 100:
                 break
-            for measured in (await bot.run(actions, rate, seconds),
-                             await load.engine_alone(settings.engine_url, actions, rate, seconds)):
+            for target in ("bot", "engine"):
+                await bot.settle()
+                if target == "bot":
+                    measured = await bot.run(actions, rate, seconds)
+                else:
+                    measured = await load.engine_alone(settings.engine_url, actions, rate, seconds)
                 report.steps.append(measured)
                 progress(f"[load] {measured.target:6} {rate:5.0f} msg/s: p50 {measured.p50:6.1f} ms, "
                          f"p95 {measured.p95:6.1f} ms, p99 {measured.p99:6.1f} ms, lost {measured.lost}")

@@ -20,6 +20,8 @@ from tests.fake_telegram import FakeTelegram, Sent
 
 USERS = 300
 DRAIN_SECONDS = 10.0
+PROBE_USER = 999
+SETTLED = 0.2  # seconds: a probe answered this fast means no backlog is left
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,9 @@ class BotUnderLoad:
         started = time.monotonic()
         for index in range(count):
             await _sleep_until(started + index / rate)
-            user = next(users)
-            while user in self._pending:
-                user = next(users)
+            user = next((u for u in itertools.islice(users, USERS) if u not in self._pending), None)
+            if user is None:
+                continue  # every simulated user is still waiting: this arrival counts as lost
             action = actions[index % len(actions)]
             if action.kind == "button":
                 update = self.fake.callback_update(user, action.value)
@@ -117,6 +119,22 @@ class BotUnderLoad:
         self._pending.clear()
         return step("bot", rate, self._latencies, count)
 
+    async def settle(self, limit: float = 120.0) -> None:
+        """Wait until a probe message is answered quickly again: the last step's backlog is gone."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            self._latencies = []
+            self._pending[PROBE_USER] = time.monotonic()
+            await self.fake.push(self.fake.message_update(PROBE_USER, "hello"))
+            for _ in range(100):
+                await asyncio.sleep(0.1)
+                if self._latencies:
+                    break
+            self._pending.pop(PROBE_USER, None)
+            if self._latencies and self._latencies[0] < SETTLED:
+                return
+            await asyncio.sleep(1.0)
+
 
 async def engine_alone(url: str, actions: list[Action], rate: float, seconds: float) -> Step:
     """The same actions straight to the engine's REST channel: the reference the bot is compared to."""
@@ -129,8 +147,11 @@ async def engine_alone(url: str, actions: list[Action], rate: float, seconds: fl
             action = actions[index % len(actions)]
             sender = f"bench-{index % USERS}"
             begun = time.monotonic()
-            response = await client.post("/webhooks/rest/webhook", json={"sender": sender,
-                                                                          "message": action.engine_message()})
+            try:
+                response = await client.post("/webhooks/rest/webhook", json={"sender": sender,
+                                                                              "message": action.engine_message()})
+            except httpx.HTTPError:
+                return  # counted as lost: no answer within the time limit
             if response.status_code == 200:
                 latencies.append(time.monotonic() - begun)
 

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -114,6 +115,7 @@ def write_engine_config(settings: Settings) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     endpoints = folder / "endpoints.yml"
     credentials = folder / "credentials.yml"
+    prepare_sqlite(settings.engine_database_url)
     endpoints.write_text(yaml.safe_dump({"tracker_store": tracker_store_config(settings.engine_database_url)}))
     credentials.touch(mode=0o600)
     credentials.write_text(yaml.safe_dump({
@@ -122,6 +124,19 @@ def write_engine_config(settings: Settings) -> tuple[Path, Path]:
     }))
     endpoints.chmod(0o600)
     return endpoints, credentials
+
+
+def prepare_sqlite(url: str) -> None:
+    """Put the engine's SQLite file in WAL mode (persistent) before Rasa opens it.
+
+    Rasa opens SQLite in rollback-journal mode, which syncs the journal and the database at every
+    commit, one commit per message; WAL appends instead, and readers never wait for the writer.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(parsed.database)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
 
 
 def tracker_store_config(url: str) -> dict[str, object]:
