@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import lid, load, profile, understanding
+from bench import engine_profile, lid, load, profile, understanding
 from bench.report import Report, write_report
 from bench.workload import workload
 from bot.engine.client import EngineClient
@@ -75,6 +75,11 @@ async def main(smoke: bool, out: Path) -> int:
         progress("[profile] " + ", ".join(f"{k} {v:.1f} ms" for k, v in report.stages.items()))
 
         actions = workload(ROOT)
+        assert server.pid is not None
+        report.engine_profile, report.engine_busy = await engine_profile.profile(
+            client, server.pid, actions, 20.0, 4.0 if smoke else 20.0)
+        shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in report.engine_profile.items())
+        progress(f"[profile] engine handling messages {100 * report.engine_busy:.0f}% of the time at 20 msg/s: {shares}")
         await bot.start()
         await bot.run(actions, 10.0, 1.0 if smoke else 3.0)  # warm-up
         seconds = 3.0 if smoke else 20.0

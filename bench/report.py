@@ -27,6 +27,8 @@ class Report:
     lid: list[Score] = field(default_factory=list)
     understanding: list[Understanding] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)
+    engine_profile: dict[str, float] = field(default_factory=dict)
+    engine_busy: float = 0.0
     training_seconds: float | None = None
     cold_start_seconds: float = 0.0
     model_mb: float = 0.0
@@ -105,6 +107,13 @@ def _profile(report: Report) -> list[str]:
             "| stage | ms | share |", "|---|---|---|"]
     for name, value in sorted(report.stages.items(), key=lambda item: -item[1]):
         rows.append(f"| {name} | {value:.2f} | {100 * value / total:.0f}% |")
+    if report.engine_profile:
+        rows += ["", "Inside the engine: py-spy samples the Rasa process while it serves 20 messages per second "
+                 f"through the bot's channel; it spent {100 * report.engine_busy:.0f}% of the time handling messages. "
+                 "Share of that time in each part (inclusive, so a part contains those indented under it):", "",
+                 "| part of the engine's work | share of message-handling time |", "|---|---|"]
+        for label, share in report.engine_profile.items():
+            rows.append(f"| {label} | {100 * share:.0f}% |")
     return [*rows, ""]
 
 
