@@ -79,7 +79,8 @@ async def main(smoke: bool, out: Path) -> int:
         report.engine_profile, report.engine_busy = await engine_profile.profile(
             client, server.pid, actions, 20.0, 4.0 if smoke else 20.0)
         shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in report.engine_profile.items())
-        progress(f"[profile] engine handling messages {100 * report.engine_busy:.0f}% of the time at 20 msg/s: {shares}")
+        busy = 100 * report.engine_busy
+        progress(f"[profile] engine handling messages {busy:.0f}% of the time at 20 msg/s: {shares}")
         await bot.start()
         await bot.run(actions, 10.0, 1.0 if smoke else 3.0)  # warm-up
         seconds = 3.0 if smoke else 20.0
