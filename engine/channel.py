@@ -8,11 +8,16 @@ Rasa's REST channel returns the replies only, so the bot would need a second cal
 and confidence (and a "/intent" message still runs the whole NLU pipeline once more). Here the
 message is parsed once and handed to the dialogue already parsed. The tracker stores the intent,
 never the user's words. Text is never read as an intent name, whatever it starts with.
+
+Rasa loads every event since the session began on each message, so a long conversation gets
+slower with every turn (measured: p50 57 ms fresh, 140 ms at 2,000 events). After SESSION_TURNS
+turns, when no form is in progress, the channel starts a new session (slots carried over).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +27,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 MAX_TEXT = 1000
+SESSION_TURNS = 30
+TRACKED_SENDERS = 100_000  # turn counters kept in memory, least recently active forgotten first
 
 
 class AssistantInput(InputChannel):
@@ -40,6 +47,7 @@ class AssistantInput(InputChannel):
 
     def __init__(self, token: str) -> None:
         self.token = token
+        self._turns: OrderedDict[str, int] = OrderedDict()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("assistant_webhook", __name__)
@@ -72,6 +80,7 @@ class AssistantInput(InputChannel):
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(f"/{name}", collector, sender, parse_data=stored,
                                              input_channel=self.name()))
+            await self._bound_session(agent, sender, on_new_message)
             return response.json({
                 "intent": name,
                 "confidence": parse["intent"].get("confidence", 0.0),
@@ -80,6 +89,24 @@ class AssistantInput(InputChannel):
             })
 
         return hook
+
+    async def _bound_session(self, agent: Any, sender: str,
+                             on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Start a new session every SESSION_TURNS turns, unless a form is in progress."""
+        turns = self._turns.pop(sender, 0) + 1
+        self._turns[sender] = turns
+        if len(self._turns) > TRACKED_SENDERS:
+            self._turns.popitem(last=False)
+        if turns < SESSION_TURNS:
+            return
+        tracker = await agent.tracker_store.retrieve(sender)
+        if tracker is not None and tracker.active_loop_name:
+            return  # try again next turn
+        start = {"text": "/session_start", "intent": {"name": "session_start", "confidence": 1.0},
+                 "entities": [], "intent_ranking": []}
+        await on_new_message(UserMessage("/session_start", CollectingOutputChannel(), sender,
+                                         parse_data=start, input_channel=self.name()))
+        self._turns[sender] = 0
 
 
 def _ranking(parse: dict[str, Any]) -> list[list[Any]]:

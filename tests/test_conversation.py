@@ -124,3 +124,16 @@ async def test_the_engine_keeps_intents_not_the_users_words(live_services: Servi
                                          {"s": user.engine_id})).scalars().all()
     assert rows and all("landlord" not in row for row in rows)
     assert all(json.loads(row)["text"].startswith("/") for row in rows)
+
+
+async def test_a_long_conversation_starts_new_sessions_so_each_turn_stays_cheap(live_services: Services) -> None:
+    user = live_services.user(13)
+    for turn in range(70):
+        replies = await said(live_services, 13, "where can I find a doctor" if turn % 2 else "كيف أقدم طلب لجوء؟")
+        assert isinstance(replies[0].reply, TopicAnswer)
+    async with live_services.tracker_store._engine.connect() as connection:
+        types = (await connection.execute(sql("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"),
+                                          {"s": user.engine_id})).scalars().all()
+    starts = [i for i, kind in enumerate(types) if kind == "session_started"]
+    assert len(starts) >= 3  # the first session, then one every 30 turns
+    assert len(types) - starts[-1] < 60  # what the engine loads per message stays small
