@@ -59,25 +59,16 @@ class User:
     language_hint: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Conversation:
     """Turns what a user sends into what the assistant says."""
 
-    def __init__(
-        self,
-        *,
-        sessions: async_sessionmaker[AsyncSession],
-        engine: EngineClient,
-        tracker_store: EngineTrackerStore,
-        resolver: LanguageResolver,
-        emergency: EmergencyRules,
-        knowledge: KnowledgeBase,
-    ) -> None:
-        self.sessions = sessions
-        self.engine = engine
-        self.tracker_store = tracker_store
-        self.resolver = resolver
-        self.emergency = emergency
-        self.knowledge = knowledge
+    sessions: async_sessionmaker[AsyncSession]
+    engine: EngineClient
+    tracker_store: EngineTrackerStore
+    resolver: LanguageResolver
+    emergency: EmergencyRules
+    knowledge: KnowledgeBase
 
     async def language_of(self, user: User) -> str:
         """The language to use for a reply that has no text to detect from."""

@@ -64,22 +64,15 @@ def isolate_ltr(text: str) -> str:
     return _LTR_FRAGMENT.sub(lambda match: f"{LRI}{match.group(0)}{PDI}", text)
 
 
+@dataclass(frozen=True)
 class Renderer:
     """Renders replies from the knowledge base and catalogs."""
 
-    def __init__(
-        self,
-        knowledge: KnowledgeBase,
-        catalogs: Catalogs,
-        languages: LanguageRegistry,
-        country: str,
-        retention_days: int,
-    ) -> None:
-        self.knowledge = knowledge
-        self.catalogs = catalogs
-        self.languages = languages
-        self.country = country
-        self.retention_days = retention_days
+    knowledge: KnowledgeBase
+    catalogs: Catalogs
+    languages: LanguageRegistry
+    country: str
+    retention_days: int
 
     def render(self, said: Said) -> Outgoing:
         language = said.language
