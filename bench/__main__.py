@@ -105,7 +105,7 @@ async def main(smoke: bool, out: Path) -> int:
         await server.stop()
         await client.close()
 
-    write_report(report, out, [t for t in _topics()])
+    write_report(report, out, _topics())
     progress(f"report written to {out / 'REPORT.md'}")
     answered = sum(s.answered for s in report.steps if s.target == "bot")
     return 0 if answered and all(u.total for u in report.understanding) else 1

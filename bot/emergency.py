@@ -116,7 +116,8 @@ def parse_alone_words(path: Path) -> dict[tuple[str, ...], str]:
     """Words that ask for the emergency answer when they are the whole message ("emergency", "SOS")."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     language = str(data.get("language", path.stem))
-    return {tuple(normalise(str(word))): language for word in data.get("alone") or () if normalise(str(word))}
+    folded = (tuple(normalise(str(word))) for word in data.get("alone") or ())
+    return {words: language for words in folded if words}
 
 
 def parse_phrase_file(path: Path) -> list[Phrase]:

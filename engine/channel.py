@@ -69,17 +69,13 @@ class AssistantInput(InputChannel):
             if intent is not None:
                 if intent not in agent.domain.intents:
                     return response.json({"error": "unknown intent"}, status=400)
-                parse = {"intent": {"name": intent, "confidence": 1.0}, "entities": [],
-                         "intent_ranking": [{"name": intent, "confidence": 1.0}]}
+                parse = _chosen(intent)
             else:
                 words = str(text).lstrip().lstrip("/")[:MAX_TEXT]
                 parse = await agent.parse_message(words or " ")
             name = parse["intent"]["name"]
-            stored = {"text": f"/{name}", "intent": parse["intent"], "entities": parse.get("entities") or [],
-                      "intent_ranking": parse.get("intent_ranking") or []}
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(f"/{name}", collector, sender, parse_data=stored,
-                                             input_channel=self.name()))
+            await on_new_message(self._turn(parse, collector, sender))
             await self._bound_session(agent, sender, on_new_message)
             return response.json({
                 "intent": name,
@@ -102,11 +98,21 @@ class AssistantInput(InputChannel):
         tracker = await agent.tracker_store.retrieve(sender)
         if tracker is not None and tracker.active_loop_name:
             return  # try again next turn
-        start = {"text": "/session_start", "intent": {"name": "session_start", "confidence": 1.0},
-                 "entities": [], "intent_ranking": []}
-        await on_new_message(UserMessage("/session_start", CollectingOutputChannel(), sender,
-                                         parse_data=start, input_channel=self.name()))
+        await on_new_message(self._turn(_chosen("session_start"), CollectingOutputChannel(), sender))
         self._turns[sender] = 0
+
+    def _turn(self, parse: dict[str, Any], output: CollectingOutputChannel, sender: str) -> UserMessage:
+        """The user's turn as the tracker keeps it: the intent, never the words."""
+        text = f"/{parse['intent']['name']}"
+        stored = {"text": text, "intent": parse["intent"], "entities": parse.get("entities") or [],
+                  "intent_ranking": parse.get("intent_ranking") or []}
+        return UserMessage(text, output, sender, parse_data=stored, input_channel=self.name())
+
+
+def _chosen(intent: str) -> dict[str, Any]:
+    """The parse of an intent chosen by a button (or by the channel itself): certain, no NLU run."""
+    return {"intent": {"name": intent, "confidence": 1.0}, "entities": [],
+            "intent_ranking": [{"name": intent, "confidence": 1.0}]}
 
 
 def _ranking(parse: dict[str, Any]) -> list[list[Any]]:

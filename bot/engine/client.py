@@ -71,8 +71,7 @@ class EngineClient:
 
     async def parse(self, text: str) -> Parse:
         """Classify `text`. A leading "/" is dropped so user text can never name an intent."""
-        text = text.lstrip().lstrip("/")[:MAX_PARSE_CHARS]
-        body = await self._post("/model/parse", {"text": text}, params={"token": self._token})
+        body = await self._post("/model/parse", {"text": _user_text(text)}, params={"token": self._token})
         try:
             intent = body["intent"]
             ranking = tuple(
@@ -90,7 +89,7 @@ class EngineClient:
             raise ValueError(f"not an intent name: {intent!r}")
         payload: dict[str, str] = {"sender": sender}
         if text is not None:
-            payload["text"] = text.lstrip().lstrip("/")[:MAX_PARSE_CHARS]
+            payload["text"] = _user_text(text)
         else:
             payload["intent"] = str(intent)
         body = await self._post("/webhooks/assistant/message", payload,
@@ -142,3 +141,8 @@ class EngineClient:
             return response.json()
         except ValueError as exc:
             raise EngineProtocolError(f"engine sent invalid JSON on {path}") from exc
+
+
+def _user_text(text: str) -> str:
+    """What the engine may read of a message: never a leading "/" (Rasa's intent syntax), bounded."""
+    return text.lstrip().lstrip("/")[:MAX_PARSE_CHARS]

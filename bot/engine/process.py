@@ -245,8 +245,8 @@ async def running_engine(settings: Settings, client: EngineClient) -> AsyncItera
 
     An engine that answers with an out-of-date model is replaced when this project started it.
     """
-    if await client.ready():
-        loaded = await client.model_file()
+    loaded = await client.model_file()
+    if loaded is not None:
         expected = model_path(settings).name
         if loaded == expected or not settings.engine_autostart:
             yield None
