@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | console | telegram | classify | train | flows | check-content`."""
+"""Command line: `python -m bot run | console | telegram | classify | train | flows | check-content | invite`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--force", action="store_true", help="train even if a current model exists")
     sub.add_parser("flows", help="regenerate flows/ (domain and rules) from knowledge_base/topics.yml")
     sub.add_parser("check-content", help="check the knowledge base, NLU data and catalogs")
+    invite = sub.add_parser("invite", help="print a single-use invite code (the first coordinator's, for example)")
+    invite.add_argument("role", nargs="?", choices=("coordinator", "volunteer"), default="coordinator")
+    sub.add_parser("migrate", help="bring the database schema to the newest migration")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -80,8 +83,24 @@ def main(argv: list[str] | None = None) -> int:
         problems = check_all(Path(settings.root))
         print_report(problems)
         return 1 if any(p.severity == "error" for p in problems) else 0
+    if command in {"invite", "migrate"}:
+        configure_logging(settings, to_file=False)
+        return asyncio.run(_database_command(settings, command, getattr(args, "role", "")))
     parser.error(f"unknown command {command}")
     return 2
+
+
+async def _database_command(settings: Settings, command: str, role: str) -> int:
+    from bot.services import open_services
+
+    async with open_services(settings, start_engine=False) as services:  # migrates on opening
+        if command == "invite":
+            invite = await services.handoff.volunteers.create_invite(role)
+            print(f"Invite code ({role}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC): {invite.code}")
+            print(f"Send this to the bot on Telegram: /volunteer {invite.code}")
+        else:
+            print("The database schema is up to date.")
+    return 0
 
 
 if __name__ == "__main__":

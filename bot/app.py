@@ -23,8 +23,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import buttons, commands, errors, messages
+from bot.handlers import buttons, commands, errors, handoff, messages
 from bot.handlers.context import BotContext
+from bot.handlers.volunteers import VOLUNTEER_COMMANDS
+from bot.handoff.senders import TelegramSender
 from bot.logs import quiet_third_parties
 from bot.services import open_services
 from bot.settings import Settings
@@ -39,6 +41,9 @@ COMMANDS = {
     "privacy": commands.privacy,
     "forget": commands.forget,
     "human": commands.human,
+    "cancel": handoff.cancel,
+    "report": handoff.report,
+    **VOLUNTEER_COMMANDS,
 }
 
 
@@ -81,6 +86,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         services = await exit_stack.enter_async_context(open_services(settings))
         application.bot_data["services"] = services
+        services.handoff.start(TelegramSender(application.bot))
         await _publish_commands(application)
 
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -6,11 +6,18 @@ data decodes to None and the user is shown the menu again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-ButtonKind = Literal["topic", "area", "menu", "languages", "language", "human", "forget"]
+ButtonKind = Literal["topic", "area", "menu", "languages", "language", "human", "forget", "handoff"]
 AREAS_WITH_MENUS = ("rights", "asylum", "services")
+# Handoff buttons (take a case, rate, report, profile toggles...). Their shape is checked here;
+# whether the presser may do it is checked against the database by the handoff desk.
+_HANDOFF = re.compile(
+    r"(take|report|allow|reject):\d{1,12}|rate:\d{1,12}:[1-5]|leave|canned:[a-z_]{1,16}"
+    r"|vlang:[a-z]{2,3}|vskill:[a-z_]{1,16}|vmax:\d"
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,7 @@ class ButtonAction:
 def encode(action: ButtonAction) -> str:
     prefix = {
         "topic": "t", "area": "a", "menu": "m", "languages": "l", "language": "l",
-        "human": "h", "forget": "f",
+        "human": "h", "forget": "f", "handoff": "o",
     }[action.kind]
     return f"{prefix}:{action.value}" if action.value else prefix
 
@@ -44,6 +51,8 @@ def decode(data: str | None, *, topics: set[str] | frozenset[str], languages: tu
         return ButtonAction("language", value)
     if prefix == "f" and value in {"yes", "no"}:
         return ButtonAction("forget", value)
+    if prefix == "o" and _HANDOFF.fullmatch(value):
+        return ButtonAction("handoff", value)
     if data == "m":
         return ButtonAction("menu")
     if data == "h":

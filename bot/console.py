@@ -13,8 +13,9 @@ import threading
 from collections.abc import AsyncIterator
 from typing import TextIO
 
-from bot.callbacks import ButtonAction
+from bot.callbacks import ButtonAction, decode
 from bot.conversation import User
+from bot.handoff.senders import ConsoleSender
 from bot.rendering import Button
 from bot.replies import Said
 from bot.services import Services, open_services
@@ -22,6 +23,7 @@ from bot.settings import Settings
 from bot.shutdown import cancel_on_termination
 
 CONSOLE_USER = "console"
+CONSOLE_CHAT_ID = -1  # not a Telegram chat: the handoff outbox prints what is addressed to it
 QUIT = {"/quit", "/exit", "/q"}
 
 
@@ -32,8 +34,22 @@ class ConsoleChat:
         self.services = services
         self.out = out
         hint = (os.environ.get("LANG") or "").split(".")[0] or None
-        self.user: User = services.user(f"{CONSOLE_USER}:{os.getuid()}", hint)
+        self.user: User = services.user(f"{CONSOLE_USER}:{os.getuid()}", hint, chat_id=CONSOLE_CHAT_ID)
         self.choices: list[Button] = []
+        self.sender = ConsoleSender(out, CONSOLE_CHAT_ID, on_buttons=self.number_buttons)
+
+    def number_buttons(self, rows: list[list[list[str]]]) -> None:
+        """Number the buttons of a handoff message, as for every other message."""
+        services = self.services
+        buttons = []
+        for label, data in (item for row in rows for item in row):
+            action = decode(data, topics=frozenset(services.knowledge.topics), languages=services.languages.codes)
+            if action is not None:
+                buttons.append(Button(label, action))
+        self.choices = buttons
+        for number, button in enumerate(buttons, 1):
+            print(f"  {number}) {button.label}", file=self.out)
+        print("", file=self.out, flush=True)
 
     async def handle(self, line: str) -> None:
         """Answer one line typed by the user."""
@@ -41,11 +57,22 @@ class ConsoleChat:
         if not line:
             return
         await self.show(self._replies(line))
+        await self.flush_outbox()
+
+    async def flush_outbox(self) -> None:
+        """Print what the handoff queued for this chat (the queue's acknowledgement) before the next prompt."""
+        dispatcher = self.services.handoff.dispatcher
+        if dispatcher is not None:
+            while await dispatcher.deliver_due():
+                pass
 
     def _replies(self, line: str) -> AsyncIterator[Said]:
         conversation = self.services.conversation
         if line.isdigit() and self.choices and 1 <= int(line) <= len(self.choices):
-            return conversation.on_button(self.user, self.choices[int(line) - 1].action)
+            action = self.choices[int(line) - 1].action
+            if action.kind == "handoff":
+                return self._handoff_button(action.value)
+            return conversation.on_button(self.user, action)
         if line.startswith("/"):
             command = line.split()[0].lower()
             simple = {"/start": "welcome", "/help": "help", "/privacy": "privacy", "/forget": "forget_confirm"}
@@ -57,8 +84,27 @@ class ConsoleChat:
                 return conversation.on_button(self.user, ButtonAction("languages"))
             if command == "/human":
                 return conversation.on_button(self.user, ButtonAction("human"))
+            if command == "/cancel":
+                return self._handoff_button("leave")
+            if command == "/report":
+                return self._handoff_button("report")
             return conversation.notice(self.user, "unknown_command", command=command[:32])
         return conversation.on_text(self.user, line)
+
+    async def _handoff_button(self, value: str) -> AsyncIterator[Said]:
+        """Leave the queue, rate or report: the answers come through the handoff outbox."""
+        queue = self.services.handoff.queue
+        language = await self.services.conversation.language_of(self.user)
+        name, _, rest = value.partition(":")
+        if name == "leave":
+            await queue.cancel(self.user.key, language, CONSOLE_CHAT_ID)
+        elif name == "rate":
+            case_id, _, stars = rest.partition(":")
+            await queue.rate(self.user.key, int(case_id), int(stars))
+        elif name == "report":
+            await queue.report(self.user.key, int(rest) if rest else None, language, CONSOLE_CHAT_ID)
+        return
+        yield  # an async generator that says nothing itself
 
     async def show(self, replies: AsyncIterator[Said]) -> None:
         async for said in replies:
@@ -77,6 +123,7 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO
     cancel_on_termination()
     async with open_services(settings) as services:
         chat = ConsoleChat(services, out)
+        services.handoff.start(chat.sender)
         interactive = stdin.isatty()
         if interactive:
             print("Type your question in any language. Numbers choose a button; /language, /menu, "

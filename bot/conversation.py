@@ -2,6 +2,9 @@
 
 Data flows one way: message -> danger phrases -> language -> engine -> replies as keys.
 Every method yields `Said` items in the order they must reach the user; rendering happens later.
+When a person is needed (asked for, an emergency, or two answers in a row not understood) the
+user is queued for a volunteer after the replies; the queue's acknowledgement goes through the
+handoff outbox, so it can later be updated with the user's place in the queue.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +24,8 @@ from bot.emergency import EmergencyRules
 from bot.engine.client import EngineClient, Parse
 from bot.engine.tracker import EngineTrackerStore
 from bot.errors import EngineError
+from bot.handoff import recent
+from bot.handoff.queue import HandoffQueue, Reason, Requester
 from bot.knowledge import KnowledgeBase
 from bot.language.resolver import LanguageResolver, Resolution
 from bot.replies import (
@@ -57,6 +63,7 @@ class User:
     key: str
     engine_id: str
     language_hint: str | None = None
+    chat_id: int | None = None  # where a volunteer's replies go; never logged, never shown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +76,7 @@ class Conversation:
     resolver: LanguageResolver
     emergency: EmergencyRules
     knowledge: KnowledgeBase
+    handoff: HandoffQueue | None = None
 
     async def language_of(self, user: User) -> str:
         """The language to use for a reply that has no text to detect from."""
@@ -103,6 +111,8 @@ class Conversation:
             yield Said(Emergency(), language)
         if resolution.unsupported is not None:
             yield Said(UnsupportedLanguage(resolution.unsupported), language)
+            if danger is not None:
+                await self._escalate(user, language, "emergency", "emergency", urgent=True)
             return
         if not any(unicodedata.category(char).startswith("L") for char in text):
             if danger is None:
@@ -114,13 +124,35 @@ class Conversation:
             logger.warning("engine failed: %s", type(exc).__name__)
             if danger is None:
                 yield Said(EngineDown(), language)
+            else:
+                await self._escalate(user, language, "emergency", "emergency", urgent=True)
             return
         logger.info("understood intent=%s confidence=%.2f lang=%s via=%s",
                     turn.parse.intent, turn.parse.confidence, language, resolution.source)
-        for reply in self._replies(turn.payloads, turn.parse):
+        replies = self._replies(turn.payloads, turn.parse)
+        urgent = danger is not None or any(isinstance(reply, Emergency) for reply in replies)
+        asked = any(isinstance(reply, TopicAnswer) and reply.topic == "request_human" for reply in replies)
+        understood = not any(isinstance(reply, DidNotUnderstand) for reply in replies) \
+            and turn.parse.intent != "out_of_scope"
+        topic = next((reply.topic for reply in replies if isinstance(reply, TopicAnswer)), None)
+        async with self.sessions.begin() as session:
+            misunderstood = await preferences.note_understanding(session, user.key, understood=understood)
+            await recent.remember(session, user.key, text, topic, datetime.now(UTC))
+        for reply in replies:
             if danger is not None and isinstance(reply, Emergency):
                 continue  # already shown first
+            if asked and self.handoff is not None and isinstance(reply, TopicAnswer):
+                continue  # the queue's acknowledgement answers instead
             yield Said(reply, language)
+        if urgent:
+            await self._escalate(user, language, "emergency", "emergency", urgent=True)
+        elif asked:
+            async for said in self.escalate(user, language, "asked"):
+                yield said
+        elif misunderstood >= 2:
+            async with self.sessions.begin() as session:
+                await preferences.note_understanding(session, user.key, understood=True)
+            await self._escalate(user, language, "not_understood", None)
 
     async def on_button(self, user: User, action: ButtonAction | None) -> AsyncIterator[Said]:
         """Answer a button press (None: data this bot could not have sent)."""
@@ -139,6 +171,8 @@ class Conversation:
         elif action.kind == "forget":
             async for said in self.forget(user, confirmed=action.value == "yes"):
                 yield said
+        elif action.kind == "handoff":
+            yield Said(Notice("expired_button"), language)  # handoff buttons are answered by the handoff desk
         else:
             topic = "request_human" if action.kind == "human" else action.value
             async for said in self.on_topic(user, topic, language):
@@ -146,6 +180,10 @@ class Conversation:
 
     async def on_topic(self, user: User, topic: str, language: str) -> AsyncIterator[Said]:
         """Answer a topic chosen by button: through the engine, or from the knowledge base if it is down."""
+        if topic == "request_human" and self.handoff is not None:
+            async for said in self.escalate(user, language, "asked"):
+                yield said
+            return
         try:
             turn = await self.engine.message(user.engine_id, intent=topic)
             replies = list(self._replies(turn.payloads, None))
@@ -154,6 +192,27 @@ class Conversation:
             replies = [SCREENS.get(topic, TopicAnswer(topic))]
         for reply in replies:
             yield Said(reply, language)
+        if any(isinstance(reply, Emergency) for reply in replies):
+            await self._escalate(user, language, "emergency", "emergency", urgent=True)
+
+    async def escalate(self, user: User, language: str, reason: Reason) -> AsyncIterator[Said]:
+        """Queue the user for a person; without a handoff queue, say where people can be reached."""
+        if self.handoff is None or user.chat_id is None:
+            yield Said(TopicAnswer("request_human"), language)
+            return
+        await self._escalate(user, language, reason, None)
+
+    async def _escalate(self, user: User, language: str, reason: Reason, topic: str | None, *,
+                        urgent: bool = False) -> None:
+        if self.handoff is None or user.chat_id is None:
+            return
+        if topic is None:
+            async with self.sessions() as session:
+                topic = await recent.last_topic(session, user.key)
+        found = self.knowledge.entry("request_human", language)
+        help_text = found[0].answer if found and reason == "asked" else None
+        await self.handoff.request(Requester(user.key, user.engine_id, user.chat_id, language), reason, topic,
+                                   urgent=urgent, help_text=help_text)
 
     async def choose_language(self, user: User, code: str) -> AsyncIterator[Said]:
         """Store an explicit language choice."""
@@ -168,6 +227,8 @@ class Conversation:
         if not confirmed:
             yield Said(Notice("not_forgotten"), language)
             return
+        if self.handoff is not None:
+            await self.handoff.forget(user.key)
         async with self.sessions.begin() as session:
             await preferences.forget_user(session, user.key)
         await self.tracker_store.delete_conversation(user.engine_id)

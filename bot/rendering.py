@@ -142,9 +142,6 @@ class Renderer:
                 parts.append("\n".join(lines))
             parts.append(tr._("Last reviewed: {date}").format(
                 date=format_date(entry.last_reviewed, format="long", locale=language)))
-        if topic == "request_human":
-            parts.append(tr._("Volunteers are not connected to this assistant yet, "
-                              "so I cannot pass you to a person here."))
         if topic in TOPIC_MENU_TOPICS:
             return "\n\n".join(parts), self.main_menu(tr)
         rows = [

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +16,8 @@ from bot.emergency import EmergencyRules
 from bot.engine.client import EngineClient
 from bot.engine.process import running_engine
 from bot.engine.tracker import EngineTrackerStore
+from bot.handoff.service import Handoff
+from bot.handoff.texts import HandoffTexts
 from bot.i18n import Catalogs
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.language.detection import LanguageDetector
@@ -43,14 +46,16 @@ class Services:
     tracker_store: EngineTrackerStore
     conversation: Conversation
     renderer: Renderer
+    handoff: Handoff
 
-    def user(self, telegram_id: int | str, language_hint: str | None = None) -> User:
-        """The pipeline's view of a Telegram user: two keyed pseudonyms, never the id."""
+    def user(self, telegram_id: int | str, language_hint: str | None = None, chat_id: int | None = None) -> User:
+        """The pipeline's view of a Telegram user: two keyed pseudonyms, and the chat only the relay uses."""
         key = self.settings.pseudonym_key
         return User(
             key=pseudonym(key, "user", telegram_id),
             engine_id=pseudonym(key, "engine", telegram_id),
             language_hint=language_hint,
+            chat_id=chat_id if chat_id is not None else (telegram_id if isinstance(telegram_id, int) else None),
         )
 
 
@@ -79,12 +84,18 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         stack.push_async_callback(tracker_store.close)
         if start_engine:
             await stack.enter_async_context(running_engine(settings, engine))
+        handoff = Handoff.build(
+            sessions, HandoffTexts(catalogs, languages, knowledge), settings.handoff,
+            retention=timedelta(days=settings.retention_days), reset_engine=tracker_store.delete_conversation,
+            area_of={topic.id: topic.area for topic in knowledge.topics.values()},
+        )
+        stack.push_async_callback(handoff.stop)
         conversation = Conversation(
             sessions=sessions, engine=engine, tracker_store=tracker_store, resolver=resolver,
-            emergency=emergency, knowledge=knowledge,
+            emergency=emergency, knowledge=knowledge, handoff=handoff.queue,
         )
         renderer = Renderer(knowledge, catalogs, languages, settings.country, settings.retention_days)
         logger.info("services ready: %d languages, %d topics, %d danger phrases",
                     len(languages.codes), len(knowledge.topics), emergency.size)
         yield Services(settings, database, sessions, languages, resolver, emergency, knowledge,
-                       catalogs, engine, tracker_store, conversation, renderer)
+                       catalogs, engine, tracker_store, conversation, renderer, handoff)

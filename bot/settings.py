@@ -5,13 +5,46 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.db.urls import async_url
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class HandoffPolicy:
+    """Timings of the handoff queue; every one is counted from timestamps in the database."""
+
+    renotify_after: timedelta = timedelta(minutes=5)
+    alert_after: timedelta = timedelta(minutes=15)
+    remind_after: timedelta = timedelta(minutes=10)
+    requeue_after: timedelta = timedelta(minutes=20)
+    sweep_every: float = 15.0
+    invite_valid: timedelta = timedelta(days=7)
+    hours: tuple[time, time] | None = None  # when volunteers answer; None = always
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> HandoffPolicy:
+        minutes = {key: timedelta(minutes=_float(env, f"HANDOFF_{key.upper()}_MINUTES", default))
+                   for key, default in (("renotify", 5), ("alert", 15), ("remind", 10), ("requeue", 20))}
+        zone = env.get("HANDOFF_TIMEZONE", "UTC")
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"HANDOFF_TIMEZONE must be a time zone such as Europe/Istanbul, got {zone!r}") from None
+        return cls(
+            renotify_after=minutes["renotify"], alert_after=minutes["alert"],
+            remind_after=minutes["remind"], requeue_after=minutes["requeue"],
+            sweep_every=_float(env, "HANDOFF_SWEEP_SECONDS", 15.0),
+            invite_valid=timedelta(days=_float(env, "INVITE_VALID_DAYS", 7)),
+            hours=_hours(env.get("HANDOFF_HOURS", "")), timezone=zone,
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +71,7 @@ class Settings:
     default_language: str
     retention_days: int
     log_level: str
+    handoff: HandoffPolicy = field(default_factory=HandoffPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +105,7 @@ class Settings:
             default_language=env.get("DEFAULT_LANGUAGE", "en"),
             retention_days=_int(env, "RETENTION_DAYS", 30),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            handoff=HandoffPolicy.from_env(env),
         )
 
 
@@ -81,6 +116,17 @@ def _secret(state_dir: Path, name: str) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _hours(value: str) -> tuple[time, time] | None:
+    """`09:00-18:00` -> (09:00, 18:00); empty -> None (volunteers may answer at any hour)."""
+    if not value.strip():
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ConfigError(f"HANDOFF_HOURS must look like 09:00-18:00, got {value!r}") from None
+    return start, end
 
 
 def _int(env: Mapping[str, str], key: str, default: int) -> int:

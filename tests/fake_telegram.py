@@ -60,6 +60,9 @@ class FakeTelegram:
         # Called with every method call the bot makes (benchmarks time replies with it).
         self.listener: Callable[[Sent], None] | None = None
         self.keep_sent = True
+        # Errors to answer the next calls to a chat with: (error_code, description, retry_after or None).
+        self.failures: dict[int, list[tuple[int, str, int | None]]] = {}
+        self.refused: list[Sent] = []
 
     @property
     def base_url(self) -> str:
@@ -116,6 +119,22 @@ class FakeTelegram:
     def messages_to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.method == "sendMessage" and s.chat_id == chat_id]
 
+    def delivered_to(self, chat_id: int) -> list[Sent]:
+        """Every new message in a chat: sent, or copied from another chat (copies carry `from_chat_id`)."""
+        return [s for s in self.sent if s.method in {"sendMessage", "copyMessage"} and s.chat_id == chat_id]
+
+    def edits_in(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.method == "editMessageText" and s.chat_id == chat_id]
+
+    async def wait_until(self, condition: Callable[[], bool], wait: float = 20.0) -> None:
+        """Wait until `condition()` holds for what the bot has sent."""
+        async with self._sent_event:
+            await asyncio.wait_for(self._sent_event.wait_for(condition), wait)
+
+    def fail_next(self, chat_id: int, code: int, description: str, retry_after: int | None = None) -> None:
+        """Answer the bot's next call to `chat_id` with an error, as Telegram does."""
+        self.failures.setdefault(chat_id, []).append((code, description, retry_after))
+
     async def wait_for_messages(self, chat_id: int, count: int, wait: float = 20.0) -> list[Sent]:
         """Wait until the bot has sent `count` messages to `chat_id` in all; return them."""
         async with self._sent_event:
@@ -143,6 +162,15 @@ class FakeTelegram:
         params = await self._params(request)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        chat = params.get("chat_id")
+        pending = self.failures.get(int(chat)) if chat is not None and str(chat).lstrip("-").isdigit() else None
+        if pending:
+            code, description, retry_after = pending.pop(0)
+            error: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+            if retry_after is not None:
+                error["parameters"] = {"retry_after": retry_after}
+            self.refused.append(Sent(method, params))
+            return web.json_response(error, status=code)
         result = self._answer(method, params)
         sent = Sent(method, params)
         if self.listener is not None:
@@ -188,4 +216,6 @@ class FakeTelegram:
                 markup = params["reply_markup"]
                 result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
             return result
+        if method == "copyMessage":
+            return {"message_id": next(self._message_ids)}
         return True  # answerCallbackQuery, setMyCommands, deleteWebhook, ...

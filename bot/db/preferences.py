@@ -33,3 +33,13 @@ async def forget_user(session: AsyncSession, user_key: str) -> int:
     """Delete everything stored under this user's key; returns the number of rows removed."""
     result = await session.execute(delete(UserPreference).where(UserPreference.user_key == user_key))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def note_understanding(session: AsyncSession, user_key: str, *, understood: bool) -> int:
+    """Count answers in a row the engine did not understand; returns the new count."""
+    preference = await get_preferences(session, user_key)
+    if preference is None:
+        preference = UserPreference(user_key=user_key, misunderstood=0)
+        session.add(preference)
+    preference.misunderstood = 0 if understood else (preference.misunderstood or 0) + 1
+    return preference.misunderstood

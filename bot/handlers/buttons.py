@@ -6,16 +6,17 @@ from telegram import Update
 
 from bot.callbacks import decode
 from bot.handlers.context import BotContext
+from bot.handlers.handoff import handoff_button
 from bot.handlers.sending import send_all, user_of
 
 
 async def button(update: Update, context: BotContext) -> None:
-    """Acknowledge the press at once, then answer it (forged or stale data gets the menu)."""
+    """Answer a press (forged or stale data gets the menu); handoff buttons go to the handoff desk."""
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     if query.message is None or update.effective_chat is None or update.effective_chat.type != "private":
+        await query.answer()
         return
     services = context.services
     action = decode(
@@ -23,4 +24,10 @@ async def button(update: Update, context: BotContext) -> None:
         topics=frozenset(services.knowledge.topics),
         languages=services.languages.codes,
     )
+    if action is not None and action.kind == "handoff":
+        await handoff_button(update, context, query, action.value)
+        return
+    await query.answer()
+    if action is not None and action.kind == "language":
+        await services.handoff.volunteers.change(update.effective_chat.id, "ui", action.value)
     await send_all(update, context, services.conversation.on_button(user_of(update, context), action))

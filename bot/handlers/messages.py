@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 
 from bot.handlers.context import BotContext
+from bot.handlers.handoff import relayed
 from bot.handlers.sending import send_all, user_of
 
 logger = logging.getLogger(__name__)
@@ -15,23 +16,29 @@ logger = logging.getLogger(__name__)
 async def text(update: Update, context: BotContext) -> None:
     """Answer a text message; an edited message is answered as the corrected question."""
     message = update.effective_message
-    if message is None or message.text is None:
+    if message is None or message.text is None or await relayed(update, context):
         return
     await send_all(update, context, context.services.conversation.on_text(user_of(update, context), message.text))
 
 
 async def media(update: Update, context: BotContext) -> None:
-    """Photos, voice notes, videos, files: explain that they cannot be read yet, offer a person."""
+    """Photos, voice notes, videos, files: relayed in a handoff; otherwise explained, with a person offered."""
+    if await relayed(update, context):
+        return
     await send_all(update, context, context.services.conversation.notice(user_of(update, context), "media"))
 
 
 async def location(update: Update, context: BotContext) -> None:
     """A shared location or venue."""
+    if await relayed(update, context):
+        return
     await send_all(update, context, context.services.conversation.notice(user_of(update, context), "location"))
 
 
 async def other(update: Update, context: BotContext) -> None:
     """Stickers, contacts, polls, dice and anything else that is not text."""
+    if await relayed(update, context):
+        return
     await send_all(update, context, context.services.conversation.notice(user_of(update, context), "not_text"))
 
 

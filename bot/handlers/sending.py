@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.conversation import User
 from bot.handlers.context import BotContext
-from bot.rendering import Outgoing
+from bot.rendering import Button, Outgoing
 from bot.replies import Said
 
 
@@ -28,6 +28,12 @@ async def send_all(update: Update, context: BotContext, replies: AsyncIterator[S
     async for said in replies:
         outgoing = context.services.renderer.render(said)
         await context.bot.send_message(chat.id, outgoing.text, reply_markup=keyboard(outgoing))
+
+
+async def send_text(context: BotContext, chat_id: int, text: str, buttons: Sequence[Sequence[Button]] = ()) -> None:
+    """Send one plain-text message with optional buttons (volunteer and coordinator screens)."""
+    markup = keyboard(Outgoing(text, tuple(tuple(row) for row in buttons)))
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 def user_of(update: Update, context: BotContext) -> User:

@@ -1,0 +1,214 @@
+"""Volunteer and coordinator commands. To anybody else they answer exactly like an unknown command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+
+from bot.handlers import commands
+from bot.handlers.context import BotContext
+from bot.handlers.sending import send_text, user_of
+from bot.handoff.models import Volunteer
+from bot.handoff.texts import SKILLS, Text
+
+Command = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def _args(context: BotContext) -> list[str]:
+    return list(context.args or [])
+
+
+async def _volunteer(update: Update, context: BotContext, *, coordinator: bool = False) -> Volunteer | None:
+    """The registered volunteer sending this command; otherwise answer as for an unknown command."""
+    chat = update.effective_chat
+    volunteer = await context.services.handoff.volunteers.get(chat.id) if chat else None
+    if volunteer is None or (coordinator and not volunteer.is_coordinator):
+        await commands.unknown_command(update, context)
+        return None
+    return volunteer
+
+
+async def _reply(context: BotContext, volunteer: Volunteer, text: Text | None) -> None:
+    if text is not None:
+        await send_text(context, volunteer.chat_id, text.text, text.buttons)
+
+
+def _notice(context: BotContext, volunteer: Volunteer, kind: str, **params: str) -> Text:
+    return context.services.handoff.desk.texts.volunteer_notice(volunteer.ui_language, kind, **params)
+
+
+async def register(update: Update, context: BotContext) -> None:
+    """/volunteer CODE: register with a coordinator's invite code."""
+    chat = update.effective_chat
+    assert chat is not None
+    handoff = context.services.handoff
+    language = await context.services.conversation.language_of(user_of(update, context))
+    code = (_args(context) or [""])[0]
+    outcome = await handoff.volunteers.register(chat.id, code, "Volunteer", language) if code else "invalid"
+    texts = handoff.desk.texts
+    await send_text(context, chat.id, texts.volunteer_notice(language, outcome if outcome != "registered"
+                                                             else "registered").text)
+    if outcome == "registered":
+        profile = await handoff.volunteers.profile(chat.id)
+        if profile is not None:
+            await send_text(context, chat.id, profile.text, profile.buttons)
+
+
+async def profile(update: Update, context: BotContext) -> None:
+    """/profile: languages, skills, chats at once, name and status, with buttons to change them."""
+    if volunteer := await _volunteer(update, context):
+        await _reply(context, volunteer, await context.services.handoff.volunteers.profile(volunteer.chat_id))
+
+
+async def name(update: Update, context: BotContext) -> None:
+    """/name NAME: the first name or pseudonym people see."""
+    if volunteer := await _volunteer(update, context):
+        chosen = " ".join(_args(context))
+        if not chosen:
+            await _reply(context, volunteer, _notice(context, volunteer, "name_usage"))
+            return
+        await _reply(context, volunteer, await context.services.handoff.volunteers.change(
+            volunteer.chat_id, "name", chosen))
+
+
+async def online(update: Update, context: BotContext) -> None:
+    """/online: receive new requests in my languages."""
+    if volunteer := await _volunteer(update, context):
+        await _reply(context, volunteer, await context.services.handoff.volunteers.set_online(volunteer.chat_id, True))
+
+
+async def offline(update: Update, context: BotContext) -> None:
+    """/offline: no new requests (held chats stay)."""
+    if volunteer := await _volunteer(update, context):
+        await _reply(context, volunteer, await context.services.handoff.volunteers.set_online(volunteer.chat_id,
+                                                                                               False))
+
+
+async def queue(update: Update, context: BotContext) -> None:
+    """/queue: the people waiting in my languages, with Take buttons."""
+    if volunteer := await _volunteer(update, context):
+        await _reply(context, volunteer, await context.services.handoff.volunteers.waiting_list(volunteer.chat_id))
+
+
+def _label_and_rest(args: list[str]) -> tuple[str | None, str | None]:
+    """`/release 4F2K note...` or `/release note...`: a case code is four letters and digits."""
+    if args and len(args[0]) == 4 and args[0].isalnum() and args[0].upper() == args[0]:
+        return args[0], " ".join(args[1:]) or None
+    return None, " ".join(args) or None
+
+
+async def release(update: Update, context: BotContext) -> None:
+    """/release [CASE] [note]: give the case back to the queue with a note."""
+    if volunteer := await _volunteer(update, context):
+        label, note = _label_and_rest(_args(context))
+        if await context.services.handoff.queue.release(volunteer.chat_id, label, note) is None:
+            await _reply(context, volunteer, _notice(context, volunteer, "no_case"))
+
+
+async def transfer(update: Update, context: BotContext) -> None:
+    """/transfer [CASE] LANGUAGE|SKILL [note]: pass the case to a volunteer with that language or skill."""
+    if volunteer := await _volunteer(update, context):
+        label, rest = _label_and_rest(_args(context))
+        target, _, note = (rest or "").partition(" ")
+        languages = context.services.languages.codes
+        if target not in languages and target not in SKILLS:
+            await _reply(context, volunteer, _notice(context, volunteer, "transfer_usage",
+                                                     languages=", ".join(languages), skills=", ".join(SKILLS)))
+            return
+        if await context.services.handoff.queue.transfer(volunteer.chat_id, label, target, note or None) is None:
+            await _reply(context, volunteer, _notice(context, volunteer, "no_case"))
+
+
+async def close(update: Update, context: BotContext) -> None:
+    """/close [CASE]: end the conversation; the person returns to the assistant."""
+    if volunteer := await _volunteer(update, context):
+        label, _ = _label_and_rest(_args(context))
+        if await context.services.handoff.queue.close(volunteer.chat_id, label) is None:
+            await _reply(context, volunteer, _notice(context, volunteer, "no_case"))
+
+
+async def canned(update: Update, context: BotContext) -> None:
+    """/canned: ready replies, sent in the person's language."""
+    if volunteer := await _volunteer(update, context):
+        await _reply(context, volunteer, context.services.handoff.desk.texts.canned_menu(volunteer.ui_language))
+
+
+async def switch(update: Update, context: BotContext) -> None:
+    """/switch CASE: send my next messages to that case."""
+    if volunteer := await _volunteer(update, context):
+        label = (_args(context) or [""])[0]
+        await _reply(context, volunteer, await context.services.handoff.volunteers.switch(volunteer.chat_id, label))
+
+
+# --- coordinators ---------------------------------------------------------------------------
+
+
+async def invite(update: Update, context: BotContext) -> None:
+    """/invite [coordinator]: a single-use registration code."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        role = "coordinator" if _args(context)[:1] == ["coordinator"] else "volunteer"
+        created = await context.services.handoff.volunteers.create_invite(role, coordinator.id)
+        texts = context.services.handoff.desk.texts
+        await _reply(context, coordinator, texts.invite(coordinator.ui_language, created.code, role,
+                                                        created.expires_at))
+
+
+async def volunteers(update: Update, context: BotContext) -> None:
+    """/volunteers: everyone registered, with their number for /remove."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        listed = await context.services.handoff.volunteers.list_volunteers()
+        texts = context.services.handoff.desk.texts
+        await _reply(context, coordinator, texts.volunteer_list(coordinator.ui_language, [
+            (v.id, v.display_name, v.role, v.languages, v.online) for v in listed]))
+
+
+async def remove(update: Update, context: BotContext) -> None:
+    """/remove NUMBER: deregister a volunteer; their chats go back to the queue."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        number = (_args(context) or [""])[0].lstrip("#")
+        if not number.isdigit():
+            await _reply(context, coordinator, _notice(context, coordinator, "remove_usage"))
+            return
+        count = await context.services.handoff.volunteers.remove(coordinator.chat_id, int(number))
+        if count is None:
+            await _reply(context, coordinator, _notice(context, coordinator, "not_found", label=f"#{number}"))
+        else:
+            await _reply(context, coordinator, _notice(context, coordinator, "removed_done", number=number,
+                                                       count=str(count)))
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats: queue, waits, volunteers online, ratings."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        numbers = await context.services.handoff.volunteers.stats()
+        await _reply(context, coordinator, context.services.handoff.desk.texts.stats(coordinator.ui_language,
+                                                                                     numbers))
+
+
+async def transcript(update: Update, context: BotContext) -> None:
+    """/transcript CASE: the stored conversation of a case (for reports)."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        label = (_args(context) or [""])[0]
+        if not label:
+            await _reply(context, coordinator, _notice(context, coordinator, "transcript_usage"))
+            return
+        lines = await context.services.handoff.volunteers.transcript(coordinator.chat_id, label)
+        if not lines:
+            await _reply(context, coordinator, _notice(context, coordinator, "not_found", label=label[:8]))
+            return
+        chunk: list[str] = []
+        for line in lines:
+            if sum(len(part) + 1 for part in chunk) + len(line) > 3900:
+                await send_text(context, coordinator.chat_id, "\n".join(chunk))
+                chunk = []
+            chunk.append(line[:3900])
+        await send_text(context, coordinator.chat_id, "\n".join(chunk))
+
+
+VOLUNTEER_COMMANDS: dict[str, Command] = {
+    "volunteer": register, "profile": profile, "name": name, "online": online, "offline": offline,
+    "queue": queue, "release": release, "transfer": transfer, "close": close, "canned": canned, "switch": switch,
+    "invite": invite, "volunteers": volunteers, "remove": remove, "stats": stats, "transcript": transcript,
+}

@@ -1,0 +1,247 @@
+"""The outbox: every handoff message is stored before it is sent, then delivered in order.
+
+Per recipient chat, messages carry a sequence number and go out one after another: a message
+waits while an earlier one to the same chat is still pending (for example after Telegram said
+"retry after 30 s"). Any number of bot processes may run dispatchers: a message is claimed by
+one atomic UPDATE before it is sent. Delivery is at least once; the claim makes the window in
+which a crash could send a message twice as short as one Telegram call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handoff.models import OutboxMessage
+from bot.rendering import Button
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+CLAIM_TIMEOUT = timedelta(seconds=60)
+Clock = Callable[[], datetime]
+
+
+class DeliveryError(Exception):
+    """Telegram did not take the message."""
+
+
+class RetryLater(DeliveryError):
+    """Telegram refused for a while (flood control, network): try again after `after` seconds."""
+
+    def __init__(self, after: float, reason: str) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Undeliverable(DeliveryError):
+    """Telegram will never take this message (blocked by the user, chat gone, bad request)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a sender needs to deliver one outbox message."""
+
+    chat_id: int
+    text: str | None
+    buttons: list[list[list[str]]] | None
+    copy_from_chat_id: int | None = None
+    copy_message_id: int | None = None
+    edit_message_id: int | None = None
+
+
+class Sender(Protocol):
+    """Sends one delivery and returns the id of the message it created (or edited)."""
+
+    async def deliver(self, delivery: Delivery) -> int: ...
+
+
+def button_rows(buttons: Sequence[Sequence[Button]]) -> list[list[list[str]]]:
+    return [[[button.label, button.data] for button in row] for row in buttons]
+
+
+async def enqueue(
+    session: AsyncSession,
+    chat_id: int,
+    *,
+    text: str | None = None,
+    buttons: Sequence[Sequence[Button]] = (),
+    copy_from: tuple[int, int] | None = None,
+    handoff_id: int | None = None,
+    purpose: str = "notice",
+    origin_chat_id: int | None = None,
+    status: str = "pending",
+    now: datetime,
+) -> OutboxMessage:
+    """Store a message for `chat_id` with the next sequence number of that chat."""
+    for attempt in range(20):
+        try:
+            async with session.begin_nested():
+                seq = await session.scalar(
+                    select(func.coalesce(func.max(OutboxMessage.seq), 0) + 1).where(OutboxMessage.chat_id == chat_id)
+                )
+                message = OutboxMessage(
+                    chat_id=chat_id, seq=seq, handoff_id=handoff_id, purpose=purpose, text=text,
+                    buttons=button_rows(buttons) or None,
+                    copy_from_chat_id=copy_from[0] if copy_from else None,
+                    copy_message_id=copy_from[1] if copy_from else None,
+                    origin_chat_id=origin_chat_id, status=status, next_attempt_at=now, created_at=now,
+                )
+                session.add(message)
+                await session.flush()
+                return message
+        except IntegrityError:  # another process took this sequence number: take the next one
+            await asyncio.sleep(0.005 * (attempt + 1))
+    raise RuntimeError("could not allocate an outbox sequence number")
+
+
+async def enqueue_edit(
+    session: AsyncSession, original_id: int | None, *, text: str, buttons: Sequence[Sequence[Button]] = (),
+    now: datetime,
+) -> None:
+    """Change a message already queued or sent (an offer that was taken, a queue position)."""
+    if original_id is None:
+        return
+    original = await session.get(OutboxMessage, original_id)
+    if original is None or original.status in {"failed", "cancelled"}:
+        return
+    if original.status == "pending" and original.edit_of is None:
+        original.text, original.buttons = text, button_rows(buttons) or None
+        return
+    edit = await enqueue(session, original.chat_id, text=text, buttons=buttons, handoff_id=original.handoff_id,
+                         purpose="edit", now=now)
+    edit.edit_of = original.id
+
+
+class Dispatcher:
+    """Delivers due outbox messages; `wake()` after committing new ones, and it polls every second."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], sender: Sender, clock: Clock,
+                 *, on_undeliverable: Callable[[OutboxMessage], object] | None = None) -> None:
+        self.sessions = sessions
+        self.sender = sender
+        self.clock = clock
+        self.owner = uuid.uuid4().hex[:12]
+        self.on_undeliverable = on_undeliverable
+        self._wake = asyncio.Event()
+        self._parallel = asyncio.Semaphore(8)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, poll: float = 1.0) -> None:
+        """Deliver until cancelled."""
+        while True:
+            try:
+                while await self.deliver_due():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be briefly away: keep the loop alive
+                logger.error("outbox delivery failed: %s", type(exc).__name__, exc_info=exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll)
+            self._wake.clear()
+
+    async def deliver_due(self) -> int:
+        """Try the first due message of every chat that has one; returns how many were handled."""
+        heads = await self._heads()
+        if not heads:
+            return 0
+        results = await asyncio.gather(*(self._deliver(message_id) for message_id in heads))
+        return sum(results)
+
+    async def _heads(self) -> list[int]:
+        """Per chat, the lowest-sequence message not yet done, if it is due."""
+        now = self.clock()
+        async with self.sessions() as session:
+            # Messages whose sender crashed mid-call go back to pending (at least once).
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)
+                .values(status="pending", claimed_by=None)
+            )
+            await session.commit()
+            first = (
+                select(OutboxMessage.chat_id, func.min(OutboxMessage.seq).label("seq"))
+                .where(OutboxMessage.status.in_(("pending", "sending")))
+                .group_by(OutboxMessage.chat_id)
+                .subquery()
+            )
+            rows = await session.scalars(
+                select(OutboxMessage.id)
+                .join(first, and_(OutboxMessage.chat_id == first.c.chat_id, OutboxMessage.seq == first.c.seq))
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.id)
+                .limit(64)
+            )
+            return list(rows)
+
+    async def _deliver(self, message_id: int) -> int:
+        async with self._parallel:
+            now = self.clock()
+            async with self.sessions.begin() as session:
+                claimed = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                    .values(status="sending", claimed_by=self.owner, claimed_at=now,
+                            attempts=OutboxMessage.attempts + 1)
+                )
+                if not getattr(claimed, "rowcount", 0):
+                    return 0  # another dispatcher has it
+                message = await session.get(OutboxMessage, message_id)
+                assert message is not None
+                edit_target = None
+                if message.edit_of is not None:
+                    original = await session.get(OutboxMessage, message.edit_of)
+                    edit_target = original.sent_message_id if original else None
+                delivery = Delivery(message.chat_id, message.text, message.buttons, message.copy_from_chat_id,
+                                    message.copy_message_id, edit_target)
+            if message.edit_of is not None and edit_target is None:
+                await self._finish(message_id, "cancelled", error="nothing to edit")
+                return 1
+            try:
+                sent_id = await self.sender.deliver(delivery)
+            except RetryLater as exc:
+                if message.attempts >= MAX_ATTEMPTS:
+                    await self._fail(message_id, str(exc))
+                else:
+                    await self._finish(message_id, "pending", error=str(exc)[:200],
+                                       retry_at=self.clock() + timedelta(seconds=exc.after))
+                return 1
+            except Undeliverable as exc:
+                await self._fail(message_id, str(exc))
+                return 1
+            await self._finish(message_id, "sent", sent_message_id=sent_id)
+            return 1
+
+    async def _finish(self, message_id: int, status: str, *, error: str | None = None,
+                      retry_at: datetime | None = None, sent_message_id: int | None = None) -> None:
+        values: dict[str, object] = {"status": status, "error": error, "claimed_by": None}
+        if retry_at is not None:
+            values["next_attempt_at"] = retry_at
+        if status == "sent":
+            values.update(sent_message_id=sent_message_id, sent_at=self.clock())
+        async with self.sessions.begin() as session:
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+    async def _fail(self, message_id: int, reason: str) -> None:
+        logger.warning("outbox message %d undeliverable: %s", message_id, reason[:80])
+        await self._finish(message_id, "failed", error=reason[:200])
+        if self.on_undeliverable is not None:
+            async with self.sessions() as session:
+                message = await session.get(OutboxMessage, message_id)
+            if message is not None:
+                result = self.on_undeliverable(message)
+                if asyncio.iscoroutine(result):
+                    await result

@@ -1,0 +1,244 @@
+"""The relay: while a volunteer holds a case, messages go both ways as copies, never forwards.
+
+A copy hides who sent it, so the volunteer never sees the user's account and the user sees
+the volunteer only under the name they chose. Every relayed message is stored in the case's
+transcript (once, even if Telegram delivers the update twice) and queued in the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.handoff import outbox
+from bot.handoff.models import Handoff, OutboxMessage, TranscriptEntry, Volunteer
+from bot.handoff.routing import Desk
+
+logger = logging.getLogger(__name__)
+
+# Kinds a Telegram copy can carry a caption on; the others get a label message first.
+CAPTIONED = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][\w]{3,}")
+_MESSENGER = re.compile(r"(t\.me|telegram\.me|wa\.me|chat\.whatsapp\.com|signal\.me|viber\.click|"
+                        r"instagram\.com|facebook\.com|fb\.me|m\.me|snapchat\.com|tiktok\.com)/", re.I)
+_PHONE = re.compile(r"\+?\d[\d\s().\-]{5,}\d")
+_DATE_OR_TIME = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}\b")
+
+UserOutcome = Literal["none", "duplicate", "relayed", "kept", "waiting"]
+VolunteerOutcome = Literal["not_volunteer", "duplicate", "relayed", "held", "no_case", "which_case"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One Telegram message, reduced to what the relay needs (no sender identity)."""
+
+    chat_id: int
+    message_id: int
+    kind: str  # text | photo | voice | document | location | sticker | ...
+    text: str | None = None  # the text, or the caption of media
+    edit_date: int = 0
+    reply_to: int | None = None
+
+
+def has_contact_details(text: str | None) -> bool:
+    """A phone number, e-mail address or messenger account in `text` (any digits' script)."""
+    if not text:
+        return False
+    digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in text)
+    if _EMAIL.search(digits) or _HANDLE.search(digits) or _MESSENGER.search(digits):
+        return True
+    digits = _DATE_OR_TIME.sub(" ", digits)
+    return any(sum(c.isdigit() for c in match.group(0)) >= 7 for match in _PHONE.finditer(digits))
+
+
+async def store(session: AsyncSession, case: Handoff, sender: str, incoming: Incoming, now: object) -> bool:
+    """Keep the message in the transcript; False when this very message was stored already."""
+    try:
+        async with session.begin_nested():
+            session.add(TranscriptEntry(
+                handoff_id=case.id, sender=sender, kind=incoming.kind, text=incoming.text,
+                source_chat_id=incoming.chat_id, source_message_id=incoming.message_id,
+                edit_date=incoming.edit_date, created_at=now,
+            ))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def copy_to_volunteer(desk: Desk, session: AsyncSession, case: Handoff, volunteer: Volunteer,
+                            entry: TranscriptEntry) -> None:
+    """Queue one of the user's messages for the volunteer, labelled with the case code."""
+    label = desk.texts.relayed_label(case.label)
+    now = desk.clock()
+    if entry.kind == "text":
+        await outbox.enqueue(session, volunteer.chat_id, text=f"{label} {entry.text or ''}", handoff_id=case.id,
+                             purpose="relay", origin_chat_id=case.user_chat_id, now=now)
+    else:
+        caption = f"{label} {entry.text}" if entry.text else label
+        if entry.kind not in CAPTIONED:
+            await outbox.enqueue(session, volunteer.chat_id, text=caption, handoff_id=case.id, purpose="relay",
+                                 now=now)
+            caption = None  # type: ignore[assignment]
+        assert entry.source_chat_id is not None and entry.source_message_id is not None
+        await outbox.enqueue(session, volunteer.chat_id, text=caption,
+                             copy_from=(entry.source_chat_id, entry.source_message_id), handoff_id=case.id,
+                             purpose="relay", origin_chat_id=case.user_chat_id, now=now)
+    entry.relayed = True
+
+
+async def copy_to_user(desk: Desk, session: AsyncSession, case: Handoff, volunteer: Volunteer,
+                       incoming: Incoming, *, status: str = "pending") -> OutboxMessage:
+    """Queue a volunteer's message for the user, under the volunteer's chosen name."""
+    now = desk.clock()
+    signed = desk.texts.from_volunteer(case.language, volunteer.display_name, incoming.text)
+    if incoming.kind == "text":
+        return await outbox.enqueue(session, case.user_chat_id, text=signed, handoff_id=case.id, purpose="relay",
+                                    origin_chat_id=volunteer.chat_id, status=status, now=now)
+    caption: str | None = signed
+    if incoming.kind not in CAPTIONED:
+        await outbox.enqueue(session, case.user_chat_id, text=signed, handoff_id=case.id, purpose="relay",
+                             status=status, now=now)
+        caption = None
+    return await outbox.enqueue(session, case.user_chat_id, text=caption,
+                                copy_from=(incoming.chat_id, incoming.message_id), handoff_id=case.id,
+                                purpose="relay", origin_chat_id=volunteer.chat_id, status=status, now=now)
+
+
+@dataclass(frozen=True)
+class Relay:
+    """Routes messages between a user and the volunteer holding their case."""
+
+    desk: Desk
+
+    async def open_case(self, user_key: str) -> Handoff | None:
+        async with self.desk.sessions() as session:
+            case: Handoff | None = await session.scalar(
+                select(Handoff).where(Handoff.user_key == user_key, Handoff.status.in_(("waiting", "held"))))
+            return case
+
+    async def from_user(self, user_key: str, incoming: Incoming) -> UserOutcome:
+        """A user's message: relayed when held, kept for the volunteer when it is media and waiting."""
+        async with self.desk.sessions.begin() as session:
+            case = await session.scalar(
+                select(Handoff).where(Handoff.user_key == user_key, Handoff.status.in_(("waiting", "held")))
+                .with_for_update())
+            if case is None:
+                return "none"
+            if case.status == "waiting" and incoming.kind == "text":
+                return "waiting"  # the assistant answers; the card shows it to the volunteer later
+            now = self.desk.clock()
+            if not await store(session, case, "user", incoming, now):
+                return "duplicate"
+            case.last_user_at = now
+            if case.status == "waiting":
+                return "kept"
+            volunteer = await session.get(Volunteer, case.volunteer_id)
+            entry = await session.scalar(
+                select(TranscriptEntry).where(TranscriptEntry.source_chat_id == incoming.chat_id,
+                                              TranscriptEntry.source_message_id == incoming.message_id,
+                                              TranscriptEntry.edit_date == incoming.edit_date))
+            assert volunteer is not None and entry is not None
+            await copy_to_volunteer(self.desk, session, case, volunteer, entry)
+        self.desk.wake()
+        return "relayed"
+
+    async def from_volunteer(self, incoming: Incoming) -> tuple[VolunteerOutcome, str | None]:
+        """A volunteer's message: to the case it replies to, else their current case."""
+        async with self.desk.sessions.begin() as session:
+            volunteer = await self.desk.volunteer(session, incoming.chat_id)
+            if volunteer is None:
+                return "not_volunteer", None
+            held = (await session.scalars(
+                select(Handoff).where(Handoff.volunteer_id == volunteer.id, Handoff.status == "held")
+                .order_by(Handoff.taken_at))).all()
+            if not held:
+                return "no_case", None
+            case = await self._target(session, volunteer, held, incoming.reply_to)
+            if case is None:
+                return "which_case", None
+            now = self.desk.clock()
+            if not await store(session, case, "volunteer", incoming, now):
+                return "duplicate", case.label
+            volunteer.current_handoff_id = case.id
+            case.last_volunteer_at, case.reminded_at = now, None
+            if has_contact_details(incoming.text):
+                held_message = await copy_to_user(self.desk, session, case, volunteer, incoming, status="held")
+                for coordinator in await self.desk.coordinators(session):
+                    review = self.desk.texts.contact_review(
+                        coordinator.ui_language, case.label, f"{volunteer.display_name} (#{volunteer.id})",
+                        incoming.text or "", held_message.id)
+                    await self.desk.send(session, coordinator.chat_id, review, handoff_id=case.id)
+                await self.desk.send(session, volunteer.chat_id, self.desk.texts.volunteer_notice(
+                    volunteer.ui_language, "contact_held", label=case.label), handoff_id=case.id)
+                outcome: VolunteerOutcome = "held"
+            else:
+                await copy_to_user(self.desk, session, case, volunteer, incoming)
+                outcome = "relayed"
+            label = case.label
+        self.desk.wake()
+        return outcome, label
+
+    async def _target(self, session: AsyncSession, volunteer: Volunteer, held: Sequence[Handoff],
+                      reply_to: int | None) -> Handoff | None:
+        by_id = {case.id: case for case in held}
+        if reply_to is not None:
+            replied = await session.scalar(
+                select(OutboxMessage.handoff_id).where(OutboxMessage.chat_id == volunteer.chat_id,
+                                                       OutboxMessage.sent_message_id == reply_to))
+            if replied in by_id:
+                return by_id[replied]
+        if volunteer.current_handoff_id in by_id:
+            return by_id[volunteer.current_handoff_id]
+        return held[0] if len(held) == 1 else None
+
+    async def review(self, coordinator_chat_id: int, review_id: int, *, allow: bool) -> bool:
+        """A coordinator's decision on a volunteer message held for contact details."""
+        async with self.desk.sessions.begin() as session:
+            coordinator = await self.desk.volunteer(session, coordinator_chat_id)
+            held = await session.get(OutboxMessage, review_id)
+            if coordinator is None or not coordinator.is_coordinator or held is None or held.status != "held":
+                return False
+            case = await session.get(Handoff, held.handoff_id) if held.handoff_id else None
+            volunteer = await session.get(Volunteer, case.volunteer_id) if case and case.volunteer_id else None
+            held.status = "cancelled"
+            if allow and case is not None and case.status == "held":
+                # A fresh sequence number: the message goes out now, after what was sent meanwhile.
+                copy = None
+                if held.copy_from_chat_id is not None and held.copy_message_id is not None:
+                    copy = held.copy_from_chat_id, held.copy_message_id
+                await outbox.enqueue(session, held.chat_id, text=held.text, handoff_id=held.handoff_id,
+                                     copy_from=copy,
+                                     purpose="relay", origin_chat_id=held.origin_chat_id, now=self.desk.clock())
+            if volunteer is not None and case is not None:
+                kind = "contact_allowed" if allow else "contact_rejected"
+                await self.desk.send(session, volunteer.chat_id,
+                                     self.desk.texts.volunteer_notice(volunteer.ui_language, kind, label=case.label))
+        self.desk.wake()
+        return True
+
+    async def undeliverable(self, message: OutboxMessage) -> None:
+        """Tell whoever wrote a relayed message that it finally could not be delivered."""
+        if message.purpose != "relay" or message.origin_chat_id is None:
+            return
+        async with self.desk.sessions.begin() as session:
+            case = await session.get(Handoff, message.handoff_id) if message.handoff_id else None
+            if case is None:
+                return
+            if message.origin_chat_id == case.user_chat_id:
+                text = self.desk.texts.not_delivered(case.language, None)
+            else:
+                volunteer = await self.desk.volunteer(session, message.origin_chat_id)
+                language = volunteer.ui_language if volunteer else case.language
+                text = self.desk.texts.volunteer_notice(language, "undelivered", label=case.label)
+            await self.desk.send(session, message.origin_chat_id, text, handoff_id=case.id)
+        self.desk.wake()
