@@ -159,14 +159,14 @@ class Offer(Base):
 
 
 class OutboxMessage(Base):
-    """A message to send, stored before it is sent; per recipient chat, sent in `seq` order.
+    """A message to send, stored before it is sent; per recipient chat, sent in (`seq`, `id`) order.
 
     status: pending -> sending -> sent | failed; `held` waits for a coordinator's decision.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("chat_id", "seq", name="outbox_chat_sequence"),
+        Index("outbox_chat_sequence", "chat_id", "seq"),
         Index("outbox_due", "status", "next_attempt_at"),
         Index("outbox_by_sent_message", "chat_id", "sent_message_id"),
     )

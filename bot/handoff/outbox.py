@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handoff.models import OutboxMessage
@@ -84,25 +83,21 @@ async def enqueue(
     now: datetime,
 ) -> OutboxMessage:
     """Store a message for `chat_id` with the next sequence number of that chat."""
-    for attempt in range(20):
-        try:
-            async with session.begin_nested():
-                seq = await session.scalar(
-                    select(func.coalesce(func.max(OutboxMessage.seq), 0) + 1).where(OutboxMessage.chat_id == chat_id)
-                )
-                message = OutboxMessage(
-                    chat_id=chat_id, seq=seq, handoff_id=handoff_id, purpose=purpose, text=text,
-                    buttons=button_rows(buttons) or None,
-                    copy_from_chat_id=copy_from[0] if copy_from else None,
-                    copy_message_id=copy_from[1] if copy_from else None,
-                    origin_chat_id=origin_chat_id, status=status, next_attempt_at=now, created_at=now,
-                )
-                session.add(message)
-                await session.flush()
-                return message
-        except IntegrityError:  # another process took this sequence number: take the next one
-            await asyncio.sleep(0.005 * (attempt + 1))
-    raise RuntimeError("could not allocate an outbox sequence number")
+    # max+1 without a unique constraint: two processes may pick the same number, and the id breaks
+    # the tie. A unique constraint would make concurrent writers to two chats wait on each other.
+    seq = await session.scalar(
+        select(func.coalesce(func.max(OutboxMessage.seq), 0) + 1).where(OutboxMessage.chat_id == chat_id)
+    )
+    message = OutboxMessage(
+        chat_id=chat_id, seq=seq, handoff_id=handoff_id, purpose=purpose, text=text,
+        buttons=button_rows(buttons) or None,
+        copy_from_chat_id=copy_from[0] if copy_from else None,
+        copy_message_id=copy_from[1] if copy_from else None,
+        origin_chat_id=origin_chat_id, status=status, next_attempt_at=now, created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message
 
 
 async def enqueue_edit(
@@ -162,7 +157,7 @@ class Dispatcher:
         return sum(results)
 
     async def _heads(self) -> list[int]:
-        """Per chat, the lowest-sequence message not yet done, if it is due."""
+        """Per chat, the first message (by sequence, then id) not yet done, if it is due."""
         now = self.clock()
         async with self.sessions() as session:
             # Messages whose sender crashed mid-call go back to pending (at least once).
@@ -172,20 +167,21 @@ class Dispatcher:
                 .values(status="pending", claimed_by=None)
             )
             await session.commit()
-            first = (
-                select(OutboxMessage.chat_id, func.min(OutboxMessage.seq).label("seq"))
+            rows = (await session.execute(
+                select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.status, OutboxMessage.next_attempt_at)
                 .where(OutboxMessage.status.in_(("pending", "sending")))
-                .group_by(OutboxMessage.chat_id)
-                .subquery()
-            )
-            rows = await session.scalars(
-                select(OutboxMessage.id)
-                .join(first, and_(OutboxMessage.chat_id == first.c.chat_id, OutboxMessage.seq == first.c.seq))
-                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.id)
-                .limit(64)
-            )
-            return list(rows)
+                .order_by(OutboxMessage.chat_id, OutboxMessage.seq, OutboxMessage.id)
+                .limit(2000)
+            )).all()
+        heads: list[int] = []
+        seen: set[int] = set()
+        for message_id, chat_id, status, due in rows:
+            if chat_id in seen:
+                continue
+            seen.add(chat_id)
+            if status == "pending" and due <= now:
+                heads.append(message_id)
+        return heads[:64]
 
     async def _deliver(self, message_id: int) -> int:
         async with self._parallel:

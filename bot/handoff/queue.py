@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, desc, select, update
+from sqlalchemy import delete, desc, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from bot.db.retry import retry_on_conflict
 from bot.handoff.models import Handoff, Offer, OutboxMessage, RecentTurn, TranscriptEntry, Volunteer
 from bot.handoff.relay import copy_to_volunteer
 from bot.handoff.routing import Desk, skill_for
@@ -48,6 +50,7 @@ class HandoffQueue:
     desk: Desk
     area_of: dict[str, str]
 
+    @retry_on_conflict
     async def request(self, requester: Requester, reason: Reason, topic: str | None = None, *,
                       urgent: bool = False, help_text: str | None = None) -> Handoff:
         """Queue the user for a person (or tell them where they stand), and notify volunteers."""
@@ -101,6 +104,7 @@ class HandoffQueue:
                     return existing
         raise RuntimeError("could not find a free case label")
 
+    @retry_on_conflict
     async def take(self, volunteer_chat_id: int, handoff_id: int) -> tuple[TakeOutcome, str | None]:
         """The first volunteer to press Take gets the case; everybody else is told it is taken."""
         desk = self.desk
@@ -118,12 +122,22 @@ class HandoffQueue:
             if held >= volunteer.max_chats:
                 return "full", str(held)
             now = desk.clock()
+            # One statement decides: the case is still waiting and the volunteer still has room.
+            # (SQLite runs it under its write lock; PostgreSQL re-checks the row and we hold the
+            # volunteer's row lock, so two Takes by one volunteer cannot both pass the count.)
+            other = aliased(Handoff)
+            holding = (select(func.count()).select_from(other)
+                       .where(other.volunteer_id == volunteer.id, other.status == "held").scalar_subquery())
             claimed = await session.execute(
-                update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
+                update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting",
+                                      holding < volunteer.max_chats)
                 .values(status="held", volunteer_id=volunteer.id, taken_at=now)
                 .execution_options(synchronize_session=False)
             )
             if not getattr(claimed, "rowcount", 0):
+                status = await session.scalar(select(Handoff.status).where(Handoff.id == handoff_id))
+                if status == "waiting":
+                    return "full", str((await desk.held_counts(session)).get(volunteer.id, 0))
                 return "lost", None
             case = await session.get(Handoff, handoff_id, populate_existing=True)
             assert case is not None
@@ -131,8 +145,8 @@ class HandoffQueue:
                 case.first_taken_at = now
             volunteer.current_handoff_id = case.id
             await self._connect(session, case, volunteer)
-            await desk.refresh_positions(session, case.language)
-            label = case.label
+            label, language = case.label, case.language
+        await desk.refresh_positions_now(language)
         desk.wake()
         logger.info("handoff %d taken", handoff_id)
         return "taken", label
@@ -190,6 +204,7 @@ class HandoffQueue:
         current = next((case for case in held if case.id == volunteer.current_handoff_id), None)
         return current or (held[0] if len(held) == 1 else None)
 
+    @retry_on_conflict
     async def release(self, volunteer_chat_id: int, label: str | None, note: str | None) -> str | None:
         """Give a held case back to the queue with a note for the next volunteer."""
         async with self.desk.sessions.begin() as session:
@@ -204,6 +219,7 @@ class HandoffQueue:
         self.desk.wake()
         return result
 
+    @retry_on_conflict
     async def transfer(self, volunteer_chat_id: int, label: str | None, target: str, note: str | None
                        ) -> str | None:
         """Pass a held case to a volunteer with another language or skill."""
@@ -225,6 +241,7 @@ class HandoffQueue:
         self.desk.wake()
         return result
 
+    @retry_on_conflict
     async def close(self, volunteer_chat_id: int, label: str | None) -> str | None:
         """The volunteer ends the conversation: the user returns to the assistant and may rate it."""
         async with self.desk.sessions.begin() as session:
@@ -249,6 +266,7 @@ class HandoffQueue:
                              self.desk.texts.closed(case.language, case.id, by_user=by == "user"),
                              handoff_id=case.id)
 
+    @retry_on_conflict
     async def cancel(self, user_key: str, language: str, chat_id: int) -> Literal["left", "ended", "none"]:
         """The user leaves the queue, or ends the conversation with their volunteer."""
         desk = self.desk
@@ -262,8 +280,7 @@ class HandoffQueue:
                 case.status, case.closed_at, case.closed_by = "cancelled", desk.clock(), "user"
                 await desk.withdraw_offers(session, case, taken_by=None)
                 await desk.send(session, chat_id, desk.texts.left_queue(case.language), handoff_id=case.id)
-                await desk.refresh_positions(session, case.language)
-                outcome, engine_id = "left", None
+                outcome, engine_id, language = "left", None, case.language
             else:
                 volunteer = await session.get(Volunteer, case.volunteer_id) if case.volunteer_id else None
                 await self._close(session, case, by="user")
@@ -273,9 +290,12 @@ class HandoffQueue:
                 outcome, engine_id = "ended", case.engine_id
         if engine_id is not None:
             await desk.reset_engine(engine_id)
+        if outcome == "left":
+            await desk.refresh_positions_now(language)
         desk.wake()
         return outcome
 
+    @retry_on_conflict
     async def rate(self, user_key: str, handoff_id: int, stars: int) -> bool:
         """Record the user's 1-5 rating of a closed case of theirs (once)."""
         async with self.desk.sessions.begin() as session:
@@ -287,6 +307,7 @@ class HandoffQueue:
         self.desk.wake()
         return True
 
+    @retry_on_conflict
     async def report(self, user_key: str, handoff_id: int | None, language: str, chat_id: int) -> bool:
         """Send the user's report of a volunteer to every coordinator; the transcript is kept."""
         desk = self.desk
@@ -313,6 +334,7 @@ class HandoffQueue:
         desk.wake()
         return reported
 
+    @retry_on_conflict
     async def forget(self, user_key: str) -> int:
         """Delete every case of the user (ending an open one first); returns how many were deleted."""
         desk = self.desk

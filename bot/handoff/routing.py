@@ -6,6 +6,7 @@ what they all need: the sessions, the texts, the timings, the clock and the outb
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,12 +15,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handoff import outbox
 from bot.handoff.models import Handoff, Offer, OutboxMessage, TranscriptEntry, Volunteer
 from bot.handoff.texts import CaseFacts, HandoffTexts, Text
 from bot.settings import HandoffPolicy
+
+logger = logging.getLogger(__name__)
 
 # The skill a topic implies: volunteers with it are notified first.
 SKILL_OF_TOPIC = {
@@ -197,7 +201,7 @@ class Desk:
     async def refresh_positions(self, session: AsyncSession, language: str) -> None:
         """Edit the acknowledgement of every waiting user of `language` whose place changed."""
         waiting = (await session.scalars(
-            select(Handoff).where(Handoff.status == "waiting", Handoff.language == language)
+            select(Handoff).where(Handoff.status == "waiting", Handoff.language == language).order_by(Handoff.id)
         )).all()
         for case in waiting:
             position = await self.position(session, case)
@@ -207,6 +211,14 @@ class Desk:
             await outbox.enqueue_edit(session, case.ack_outbox_id, text=text.text, buttons=text.buttons,
                                       now=self.clock())
             case.announced_position = position
+
+    async def refresh_positions_now(self, language: str) -> None:
+        """Refresh places in a transaction of its own (after a take or a cancel); the sweep retries on failure."""
+        try:
+            async with self.sessions.begin() as session:
+                await self.refresh_positions(session, language)
+        except DBAPIError as error:
+            logger.info("queue places not refreshed now (%s); the next sweep will", type(error).__name__)
 
     async def unrelayed(self, session: AsyncSession, case: Handoff) -> Sequence[TranscriptEntry]:
         return (await session.scalars(

@@ -210,7 +210,8 @@ class HandoffTexts:
         if case.urgent:
             parts.append(tr._("URGENT"))
         parts.append(tr._("waiting {minutes}").format(minutes=self.minutes(case.waiting, language)))
-        return f"{tr._('Case {label}').format(label=case.label)}: " + " · ".join(parts)
+        head = tr._("Case {label}").format(label=case.label)
+        return f"{head}: " + " · ".join(parts)
 
     def offer(self, case: CaseFacts, language: str, *, again: bool = False) -> Text:
         tr = self.tr(language)

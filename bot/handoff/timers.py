@@ -57,7 +57,7 @@ class Timers:
         deleted = await self.delete_expired(now)
         async with self.desk.sessions.begin() as session:
             languages = set((await session.scalars(select(Handoff.language).where(Handoff.status == "waiting"))).all())
-            for language in languages:
+            for language in sorted(languages):
                 await self.desk.refresh_positions(session, language)
         self.desk.wake()
         return Sweep(renotified, alerted, reminded, requeued, deleted)
@@ -75,7 +75,7 @@ class Timers:
         renotified = alerted = 0
         async with desk.sessions.begin() as session:
             waiting = (await session.scalars(select(Handoff).where(Handoff.status == "waiting")
-                                             .order_by(Handoff.priority.desc(), Handoff.waiting_since))).all()
+                                             .order_by(Handoff.id))).all()
             for case in waiting:
                 waited = now - case.waiting_since
                 if (waited >= policy.renotify_after and case.renotified_at is None
@@ -104,7 +104,7 @@ class Timers:
         policy, desk = self.desk.policy, self.desk
         reminded = requeued = 0
         async with desk.sessions.begin() as session:
-            held = (await session.scalars(select(Handoff).where(Handoff.status == "held"))).all()
+            held = (await session.scalars(select(Handoff).where(Handoff.status == "held").order_by(Handoff.id))).all()
             for case in held:
                 if case.taken_at is None:
                     continue

@@ -150,12 +150,12 @@ def upgrade() -> None:
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('extra', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['handoff_id'], ['handoffs.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('chat_id', 'seq', name='outbox_chat_sequence')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_handoff_id'), ['handoff_id'], unique=False)
         batch_op.create_index('outbox_by_sent_message', ['chat_id', 'sent_message_id'], unique=False)
+        batch_op.create_index('outbox_chat_sequence', ['chat_id', 'seq'], unique=False)
         batch_op.create_index('outbox_due', ['status', 'next_attempt_at'], unique=False)
 
     with op.batch_alter_table('user_preferences', schema=None) as batch_op:
@@ -169,6 +169,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('outbox_due')
+        batch_op.drop_index('outbox_chat_sequence')
         batch_op.drop_index('outbox_by_sent_message')
         batch_op.drop_index(batch_op.f('ix_outbox_handoff_id'))
 
