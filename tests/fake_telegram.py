@@ -161,7 +161,13 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         if method == "getUpdates":
-            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+            batch = await self._get_updates(params)
+            if request.transport is None or request.transport.is_closing():
+                # The poller went away (a stopping bot): like Telegram, keep the updates for the next one.
+                for update in batch:
+                    self.updates.put_nowait(update)
+                return web.json_response({"ok": True, "result": []})
+            return web.json_response({"ok": True, "result": batch})
         chat = params.get("chat_id")
         pending = self.failures.get(int(chat)) if chat is not None and str(chat).lstrip("-").isdigit() else None
         if pending:

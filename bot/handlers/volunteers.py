@@ -48,8 +48,8 @@ async def register(update: Update, context: BotContext) -> None:
     code = (_args(context) or [""])[0]
     outcome = await handoff.volunteers.register(chat.id, code, "Volunteer", language) if code else "invalid"
     texts = handoff.desk.texts
-    await send_text(context, chat.id, texts.volunteer_notice(language, outcome if outcome != "registered"
-                                                             else "registered").text)
+    kind = {"registered": "registered", "already": "already", "invalid": "invalid_invite"}[outcome]
+    await send_text(context, chat.id, texts.volunteer_notice(language, kind).text)
     if outcome == "registered":
         profile = await handoff.volunteers.profile(chat.id)
         if profile is not None:
