@@ -99,10 +99,14 @@ test: install check-content validate lint typecheck
 bench: install
 	$(BOT) -m bot train
 	$(BOT) -m bench
+	@url=$$(scripts/test-postgres start); \
+	$(BOT) -m bench.handoff --postgres $$url; status=$$?; \
+	scripts/test-postgres stop; exit $$status
 
 bench-smoke: install
 	$(BOT) -m bot train
 	$(BOT) -m bench --smoke
+	$(BOT) -m bench.handoff --smoke --postgres ""
 
 clean:
 	rm -rf .run .rasa .pytest_cache .mypy_cache .ruff_cache

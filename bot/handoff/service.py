@@ -7,7 +7,6 @@ background once a way to send exists (Telegram's bot, or the console).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -73,9 +72,11 @@ class Handoff:
         logger.info("handoff started")
 
     async def stop(self) -> None:
+        """Stop the background tasks; never let a stuck database call hold up the shutdown."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=5)
+            if stuck:
+                logger.warning("%d handoff tasks did not stop in 5 s", len(stuck))
         self._tasks = []
