@@ -98,7 +98,8 @@ async def test_first_take_wins_and_the_others_see_it_taken(handoff: HandoffServi
     card = [t for t in sender.texts_to(1) if "You hold case" in t]
     assert card and case.label in card[0] and "Arabic" in card[0]
     assert "User" not in card[0] and str(requester(1).chat_id) not in card[0]  # no identity on the card
-    assert any("is with you now" in t for t in sender.texts_to(requester(1).chat_id))
+    texts = handoff.desk.texts
+    assert texts.connected("ar", "Amina").text in sender.texts_to(requester(1).chat_id)
 
 
 async def test_nobody_can_take_a_case_not_offered_to_them(handoff: HandoffService) -> None:
@@ -135,7 +136,8 @@ async def test_release_puts_the_case_back_with_a_note_and_not_to_the_same_volunt
     new_offers = sender.to(2)[before:]
     assert any("needs a lawyer" in (d.text or "") for d in new_offers)
     assert not any("Take" in str(d.buttons) for d in sender.to(1)[-2:])
-    assert any("back in the queue" in t for t in sender.texts_to(requester(1).chat_id))
+    requeued = handoff.desk.texts.requeued("ar", 1, silent=False).text
+    assert requeued in sender.texts_to(requester(1).chat_id)
 
 
 async def test_transfer_to_a_skill_offers_the_case_to_volunteers_with_it(handoff: HandoffService) -> None:
@@ -210,7 +212,8 @@ async def test_timers_renotify_alert_remind_and_requeue_from_database_times(db_s
     assert (await restarted.timers.sweep()).requeued == 1
     await drain(restarted, sender)
     assert (await case_of(restarted, case.id)).status == "waiting"
-    assert any("could not answer in time" in t for t in sender.texts_to(requester(1).chat_id))
+    requeued = restarted.desk.texts.requeued("ar", 1, silent=True).text
+    assert requeued in sender.texts_to(requester(1).chat_id)
 
 
 async def test_retention_deletes_closed_cases_and_recent_turns(handoff: HandoffService, clock: Clock) -> None:
@@ -275,7 +278,8 @@ async def test_outbox_honours_retry_after_and_reports_what_cannot_be_delivered(h
     clock.advance(seconds=31)
     await drain(handoff, sender)
     texts = [t for t in sender.texts_to(user_chat) if "first" in t or "second" in t]
-    assert texts == ["Amina (volunteer):\nfirst", "Amina (volunteer):\nsecond"]  # once each, in order
+    signed = handoff.desk.texts.from_volunteer
+    assert texts == [signed("ar", "Amina", "first"), signed("ar", "Amina", "second")]  # once each, in order
 
     sender.script[user_chat] = [Undeliverable("forbidden: bot was blocked by the user")]
     await handoff.relay.from_volunteer(Incoming(1, 302, "text", "third"))
