@@ -60,19 +60,21 @@ def has_contact_details(text: str | None) -> bool:
     return any(sum(c.isdigit() for c in match.group(0)) >= 7 for match in _PHONE.finditer(digits))
 
 
-async def store(session: AsyncSession, case: Handoff, sender: str, incoming: Incoming, now: object) -> bool:
-    """Keep the message in the transcript; False when this very message was stored already."""
+async def store(session: AsyncSession, case: Handoff, sender: str, incoming: Incoming,
+                now: object) -> TranscriptEntry | None:
+    """Keep the message in the transcript; None when this very message was stored already."""
+    entry = TranscriptEntry(
+        handoff_id=case.id, sender=sender, kind=incoming.kind, text=incoming.text,
+        source_chat_id=incoming.chat_id, source_message_id=incoming.message_id,
+        edit_date=incoming.edit_date, created_at=now,
+    )
     try:
         async with session.begin_nested():
-            session.add(TranscriptEntry(
-                handoff_id=case.id, sender=sender, kind=incoming.kind, text=incoming.text,
-                source_chat_id=incoming.chat_id, source_message_id=incoming.message_id,
-                edit_date=incoming.edit_date, created_at=now,
-            ))
+            session.add(entry)
             await session.flush()
     except IntegrityError:
-        return False
-    return True
+        return None
+    return entry
 
 
 async def copy_to_volunteer(desk: Desk, session: AsyncSession, case: Handoff, volunteer: Volunteer,
@@ -137,17 +139,14 @@ class Relay:
             if case.status == "waiting" and incoming.kind == "text":
                 return "waiting"  # the assistant answers; the card shows it to the volunteer later
             now = self.desk.clock()
-            if not await store(session, case, "user", incoming, now):
+            entry = await store(session, case, "user", incoming, now)
+            if entry is None:
                 return "duplicate"
             case.last_user_at = now
             if case.status == "waiting":
                 return "kept"
             volunteer = await session.get(Volunteer, case.volunteer_id)
-            entry = await session.scalar(
-                select(TranscriptEntry).where(TranscriptEntry.source_chat_id == incoming.chat_id,
-                                              TranscriptEntry.source_message_id == incoming.message_id,
-                                              TranscriptEntry.edit_date == incoming.edit_date))
-            assert volunteer is not None and entry is not None
+            assert volunteer is not None
             await copy_to_volunteer(self.desk, session, case, volunteer, entry)
         self.desk.wake()
         return "relayed"
@@ -167,7 +166,7 @@ class Relay:
             if case is None:
                 return "which_case", None
             now = self.desk.clock()
-            if not await store(session, case, "volunteer", incoming, now):
+            if await store(session, case, "volunteer", incoming, now) is None:
                 return "duplicate", case.label
             volunteer.current_handoff_id = case.id
             case.last_volunteer_at, case.reminded_at = now, None
