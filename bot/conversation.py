@@ -137,6 +137,9 @@ class Conversation:
         topic = next((reply.topic for reply in replies if isinstance(reply, TopicAnswer)), None)
         async with self.sessions.begin() as session:
             misunderstood = await preferences.note_understanding(session, user.key, understood=understood)
+            not_understood_twice = misunderstood >= 2 and not urgent and not asked
+            if not_understood_twice:  # the person takes over: the count starts again
+                await preferences.note_understanding(session, user.key, understood=True)
             await recent.remember(session, user.key, text, topic, datetime.now(UTC))
         for reply in replies:
             if danger is not None and isinstance(reply, Emergency):
@@ -149,9 +152,7 @@ class Conversation:
         elif asked:
             async for said in self.escalate(user, language, "asked"):
                 yield said
-        elif misunderstood >= 2:
-            async with self.sessions.begin() as session:
-                await preferences.note_understanding(session, user.key, understood=True)
+        elif not_understood_twice:
             await self._escalate(user, language, "not_understood", None)
 
     async def on_button(self, user: User, action: ButtonAction | None) -> AsyncIterator[Said]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from bot.db.retry import retry_on_conflict
 from bot.handoff.models import Handoff, Offer, OutboxMessage, RecentTurn, TranscriptEntry, Volunteer
 from bot.handoff.relay import copy_to_volunteer
-from bot.handoff.routing import Desk, skill_for
+from bot.handoff.routing import Desk, pick_case, skill_for
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class HandoffQueue:
         """Queue the user for a person (or tell them where they stand), and notify volunteers."""
         desk = self.desk
         async with desk.sessions.begin() as session:
-            case = await self._open(session, requester.user_key)
+            case = await self.desk.open_case(session, requester.user_key)
             if case is not None:
                 if urgent and not case.urgent:
                     case.priority, case.reason = 1, "emergency"
@@ -78,11 +78,6 @@ class HandoffQueue:
         desk.wake()
         return case
 
-    async def _open(self, session: AsyncSession, user_key: str) -> Handoff | None:
-        case: Handoff | None = await session.scalar(
-            select(Handoff).where(Handoff.user_key == user_key, Handoff.status.in_(("waiting", "held"))))
-        return case
-
     async def _create(self, session: AsyncSession, requester: Requester, reason: Reason, topic: str | None,
                       urgent: bool) -> Handoff:
         now = self.desk.clock()
@@ -99,7 +94,7 @@ class HandoffQueue:
                     await session.flush()
                     return case
             except IntegrityError:
-                existing = await self._open(session, requester.user_key)
+                existing = await self.desk.open_case(session, requester.user_key)
                 if existing is not None:  # the same user asked twice at once: one case
                     return existing
         raise RuntimeError("could not find a free case label")
@@ -178,6 +173,9 @@ class HandoffQueue:
         """Put a held case back in the queue, at the front of its priority (it keeps its waiting time)."""
         desk = self.desk
         previous = case.volunteer_id
+        holder = await session.get(Volunteer, previous) if previous else None
+        if holder is not None and holder.current_handoff_id == case.id:
+            holder.current_handoff_id = None
         case.status, case.volunteer_id, case.taken_at = "waiting", None, None
         case.excluded_volunteer_id = previous
         case.renotified_at = case.alerted_at = case.reminded_at = None
@@ -197,12 +195,7 @@ class HandoffQueue:
 
     async def held_case(self, session: AsyncSession, volunteer: Volunteer, label: str | None) -> Handoff | None:
         """The case a volunteer command is about: the one named, else the current one."""
-        query = select(Handoff).where(Handoff.volunteer_id == volunteer.id, Handoff.status == "held")
-        held = (await session.scalars(query.order_by(Handoff.taken_at))).all()
-        if label:
-            return next((case for case in held if case.label == label.upper()), None)
-        current = next((case for case in held if case.id == volunteer.current_handoff_id), None)
-        return current or (held[0] if len(held) == 1 else None)
+        return pick_case(await self.desk.held_by(session, volunteer), volunteer, label)
 
     @retry_on_conflict
     async def release(self, volunteer_chat_id: int, label: str | None, note: str | None) -> str | None:
@@ -271,7 +264,7 @@ class HandoffQueue:
         """The user leaves the queue, or ends the conversation with their volunteer."""
         desk = self.desk
         async with desk.sessions.begin() as session:
-            case = await self._open(session, user_key)
+            case = await self.desk.open_case(session, user_key)
             if case is None:
                 await desk.send(session, chat_id, desk.texts.not_waiting(language))
                 outcome: Literal["left", "ended", "none"] = "none"
@@ -339,7 +332,7 @@ class HandoffQueue:
         """Delete every case of the user (ending an open one first); returns how many were deleted."""
         desk = self.desk
         async with desk.sessions.begin() as session:
-            case = await self._open(session, user_key)
+            case = await self.desk.open_case(session, user_key)
             if case is not None:
                 volunteer = await session.get(Volunteer, case.volunteer_id) if case.volunteer_id else None
                 await desk.withdraw_offers(session, case, taken_by=None)

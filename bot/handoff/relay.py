@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handoff import outbox
 from bot.handoff.models import Handoff, OutboxMessage, TranscriptEntry, Volunteer
-from bot.handoff.routing import Desk
+from bot.handoff.routing import Desk, pick_case
 
 logger = logging.getLogger(__name__)
 
@@ -124,16 +124,12 @@ class Relay:
 
     async def open_case(self, user_key: str) -> Handoff | None:
         async with self.desk.sessions() as session:
-            case: Handoff | None = await session.scalar(
-                select(Handoff).where(Handoff.user_key == user_key, Handoff.status.in_(("waiting", "held"))))
-            return case
+            return await self.desk.open_case(session, user_key)
 
     async def from_user(self, user_key: str, incoming: Incoming) -> UserOutcome:
         """A user's message: relayed when held, kept for the volunteer when it is media and waiting."""
         async with self.desk.sessions.begin() as session:
-            case = await session.scalar(
-                select(Handoff).where(Handoff.user_key == user_key, Handoff.status.in_(("waiting", "held")))
-                .with_for_update())
+            case = await self.desk.open_case(session, user_key, lock=True)
             if case is None:
                 return "none"
             if case.status == "waiting" and incoming.kind == "text":
@@ -157,9 +153,7 @@ class Relay:
             volunteer = await self.desk.volunteer(session, incoming.chat_id)
             if volunteer is None:
                 return "not_volunteer", None
-            held = (await session.scalars(
-                select(Handoff).where(Handoff.volunteer_id == volunteer.id, Handoff.status == "held")
-                .order_by(Handoff.taken_at))).all()
+            held = await self.desk.held_by(session, volunteer)
             if not held:
                 return "no_case", None
             case = await self._target(session, volunteer, held, incoming.reply_to)
@@ -196,9 +190,7 @@ class Relay:
                                                        OutboxMessage.sent_message_id == reply_to))
             if replied in by_id:
                 return by_id[replied]
-        if volunteer.current_handoff_id in by_id:
-            return by_id[volunteer.current_handoff_id]
-        return held[0] if len(held) == 1 else None
+        return pick_case(held, volunteer, None)
 
     async def review(self, coordinator_chat_id: int, review_id: int, *, allow: bool) -> bool:
         """A coordinator's decision on a volunteer message held for contact details."""

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handoff import outbox
-from bot.handoff.models import Handoff, Offer, OutboxMessage, TranscriptEntry, Volunteer
+from bot.handoff.models import OPEN, Handoff, Offer, OutboxMessage, TranscriptEntry, Volunteer
 from bot.handoff.texts import CaseFacts, HandoffTexts, Text
 from bot.settings import HandoffPolicy
 
@@ -41,6 +41,14 @@ def skill_for(topic: str | None, area: str | None) -> str | None:
     if area in LEGAL_AREAS or (topic or "").startswith("services_legal"):
         return "legal"
     return None
+
+
+def pick_case(held: Sequence[Handoff], volunteer: Volunteer, label: str | None) -> Handoff | None:
+    """The held case a volunteer means: the one named, else their current one, else their only one."""
+    if label:
+        return next((case for case in held if case.label == label.upper()), None)
+    current = next((case for case in held if case.id == volunteer.current_handoff_id), None)
+    return current or (held[0] if len(held) == 1 else None)
 
 
 @dataclass(frozen=True)
@@ -86,13 +94,22 @@ class Desk:
 
     async def held_counts(self, session: AsyncSession) -> dict[int, int]:
         rows = await session.execute(
-            select(Handoff.volunteer_id, Handoff.id).where(Handoff.status == "held")
+            select(Handoff.volunteer_id, func.count())
+            .where(Handoff.status == "held", Handoff.volunteer_id.is_not(None)).group_by(Handoff.volunteer_id)
         )
-        counts: dict[int, int] = {}
-        for volunteer_id, _ in rows:
-            if volunteer_id is not None:
-                counts[volunteer_id] = counts.get(volunteer_id, 0) + 1
-        return counts
+        return {volunteer_id: count for volunteer_id, count in rows}
+
+    async def open_case(self, session: AsyncSession, user_key: str, *, lock: bool = False) -> Handoff | None:
+        """The user's waiting or held case, if any (at most one: a unique index says so)."""
+        query = select(Handoff).where(Handoff.user_key == user_key, Handoff.status.in_(OPEN))
+        case: Handoff | None = await session.scalar(query.with_for_update() if lock else query)
+        return case
+
+    async def held_by(self, session: AsyncSession, volunteer: Volunteer) -> Sequence[Handoff]:
+        """The cases a volunteer holds, oldest first."""
+        return (await session.scalars(
+            select(Handoff).where(Handoff.volunteer_id == volunteer.id, Handoff.status == "held")
+            .order_by(Handoff.taken_at))).all()
 
     async def eligible(self, session: AsyncSession, case: Handoff, *, prefer_skill: bool) -> list[Volunteer]:
         """Online volunteers who speak the case's language and have room, skilled ones first."""
@@ -160,8 +177,8 @@ class Desk:
 
     async def position(self, session: AsyncSession, case: Handoff) -> int:
         """1 + the waiting cases of the same language that are served before this one."""
-        ahead = await session.scalars(
-            select(Handoff.id).where(
+        ahead = await session.scalar(
+            select(func.count()).select_from(Handoff).where(
                 Handoff.status == "waiting", Handoff.language == case.language, Handoff.id != case.id,
                 or_(Handoff.priority > case.priority,
                     and_(Handoff.priority == case.priority,
@@ -169,7 +186,7 @@ class Desk:
                              and_(Handoff.waiting_since == case.waiting_since, Handoff.id < case.id)))),
             )
         )
-        return 1 + len(ahead.all())
+        return 1 + (ahead or 0)
 
     async def expected_wait(self, session: AsyncSession, case: Handoff, position: int, online: int
                             ) -> timedelta | None:

@@ -124,8 +124,6 @@ class Timers:
                     await session.refresh(case)
                     await self.queue.requeue(session, case, note=None, silent=True)
                     if volunteer is not None:
-                        if volunteer.current_handoff_id == case.id:
-                            volunteer.current_handoff_id = None
                         await desk.send(session, volunteer.chat_id, desk.texts.volunteer_notice(
                             volunteer.ui_language, "requeued", label=case.label,
                             minutes=desk.texts.minutes(silent, volunteer.ui_language)), handoff_id=case.id)
