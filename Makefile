@@ -10,7 +10,7 @@ LANGS := $(shell sed -n 's/^\([a-z][a-z]\):.*/\1/p' knowledge_base/languages.yml
 BABEL_KEYWORDS := -k _ -k n_:1,2 -k p_:1c,2
 
 .PHONY: help install run console train flows catalogs check-content validate lint typecheck test test-fast \
-	bench bench-smoke lock-engine clean
+	accuracy bench bench-smoke lock-engine clean
 
 help:
 	@echo "make run            install what is missing, train if needed, run the assistant"
@@ -20,6 +20,7 @@ help:
 	@echo "make train          retrain the engine's model if its sources changed"
 	@echo "make catalogs       extract interface strings and update every language's catalog"
 	@echo "make flows          regenerate flows/ from knowledge_base/topics.yml"
+	@echo "make accuracy       held-out intent accuracy per language (rasa test nlu) -> bench/UNDERSTANDING.md"
 	@echo "make bench          measure speed, memory, language identification and understanding;"
 	@echo "                    rewrites bench/REPORT.md (about 15 minutes)"
 
@@ -102,6 +103,9 @@ bench: install
 	@url=$$(scripts/test-postgres start); \
 	$(BOT) -m bench.handoff --postgres $$url; status=$$?; \
 	scripts/test-postgres stop; exit $$status
+
+accuracy: install
+	$(BOT) -m bench.heldout
 
 bench-smoke: install
 	$(BOT) -m bot train

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-ButtonKind = Literal["topic", "area", "menu", "languages", "language", "human", "forget", "handoff"]
+ButtonKind = Literal["topic", "area", "menu", "languages", "language", "human", "forget", "handoff",
+                     "steps", "walk", "finder"]
 AREAS_WITH_MENUS = ("rights", "asylum", "services")
 # Handoff buttons (take a case, rate, report, profile toggles...). Their shape is checked here;
 # whether the presser may do it is checked against the database by the handoff desk.
@@ -18,6 +19,13 @@ _HANDOFF = re.compile(
     r"(take|report|allow|reject):\d{1,12}|rate:\d{1,12}:[1-5]|leave|canned:[a-z_]{1,16}"
     r"|vlang:[a-z]{2,3}|vskill:[a-z_]{1,16}|vmax:\d"
 )
+# Guided flows. Whether the flow, node, category or city exists is checked where they are used.
+_STEPS = re.compile(r"[a-z_]{1,24}:\d{1,2}")
+_WALK = re.compile(r"[a-z_]{1,24}:[a-z_]{1,24}")
+# Finder: "" (categories), "<category>" (ask where), "<category>:<place>:<page>", ":<place>" (categories
+# at a place). A place is a city ("c.istanbul") or a shared location rounded to ~1 km ("@41.01,28.98").
+PLACE = r"c\.[a-z0-9_-]{1,24}|@-?\d{1,2}\.\d{1,2},-?\d{1,3}\.\d{1,2}"
+_FINDER = re.compile(rf"[a-z_]{{1,16}}|[a-z_]{{1,16}}:(?:{PLACE}):\d{{1,2}}|:(?:{PLACE})")
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class ButtonAction:
 def encode(action: ButtonAction) -> str:
     prefix = {
         "topic": "t", "area": "a", "menu": "m", "languages": "l", "language": "l",
-        "human": "h", "forget": "f", "handoff": "o",
+        "human": "h", "forget": "f", "handoff": "o", "steps": "s", "walk": "w", "finder": "g",
     }[action.kind]
     return f"{prefix}:{action.value}" if action.value else prefix
 
@@ -53,6 +61,12 @@ def decode(data: str | None, *, topics: set[str] | frozenset[str], languages: tu
         return ButtonAction("forget", value)
     if prefix == "o" and _HANDOFF.fullmatch(value):
         return ButtonAction("handoff", value)
+    if prefix == "s" and _STEPS.fullmatch(value):
+        return ButtonAction("steps", value)
+    if prefix == "w" and _WALK.fullmatch(value):
+        return ButtonAction("walk", value)
+    if prefix == "g" and (not value or _FINDER.fullmatch(value)):
+        return ButtonAction("finder", value)
     if data == "m":
         return ButtonAction("menu")
     if data == "h":

@@ -16,7 +16,7 @@ from typing import TextIO
 from bot.callbacks import ButtonAction, decode
 from bot.conversation import User
 from bot.handoff.senders import ConsoleSender
-from bot.rendering import Button
+from bot.outgoing import Button
 from bot.replies import Said
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -88,6 +88,10 @@ class ConsoleChat:
                 return self._handoff_button("leave")
             if command == "/report":
                 return self._handoff_button("report")
+            if command == "/location":
+                located = _coordinates(line.partition(" ")[2])
+                if located is not None:
+                    return conversation.on_location(self.user, *located)
             return conversation.notice(self.user, "unknown_command", command=command[:32])
         return conversation.on_text(self.user, line)
 
@@ -111,6 +115,10 @@ class ConsoleChat:
             outgoing = self.services.renderer.render(said)
             buttons = [button for row in outgoing.buttons for button in row]
             print(f"\n{outgoing.text}", file=self.out)
+            typed = [key.label for row in outgoing.keyboard for key in row if not key.request_location]
+            if outgoing.keyboard:
+                print(f"  (write {', '.join(typed) or 'your city'}, or share a location: /location 41.01,28.97)",
+                      file=self.out)
             if buttons:
                 self.choices = buttons
                 for number, button in enumerate(buttons, 1):
@@ -135,6 +143,15 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO
             if line is None or line.strip().lower() in QUIT:
                 break
             await chat.handle(line)
+
+
+def _coordinates(text: str) -> tuple[float, float] | None:
+    """'41.01,28.97' -> (41.01, 28.97); None if that is not a latitude and longitude."""
+    try:
+        latitude, longitude = (float(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        return None
+    return (latitude, longitude) if -90 <= latitude <= 90 and -180 <= longitude <= 180 else None
 
 
 class LineReader:

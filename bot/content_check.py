@@ -14,15 +14,19 @@ from typing import Literal
 import yaml
 from babel.messages.pofile import read_po
 
+from bot.directory import load_directory
 from bot.emergency import EmergencyRules, parse_phrase_file
 from bot.errors import ContentError
 from bot.flows import render_flows
+from bot.guided.definitions import load_flows
 from bot.knowledge import Content, load_content
 from bot.language.registry import LanguageRegistry
 
 MIN_EXAMPLES = 15
 MAX_TITLE = 40
 MAX_ANSWER = 3500  # leaves room for the title, sources and date within Telegram's 4096
+MAX_NOTE = 700  # a country note, shown under an answer
+MAX_FLOW_TEXT = 1500  # a step or walkthrough message: short by design
 _PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 
@@ -44,6 +48,7 @@ def check_all(root: Path) -> list[Problem]:
         return [Problem("error", str(exc).split(": ")[0], str(exc))]
     problems += check_knowledge(content, languages)
     problems += check_flows(root, content)
+    problems += check_guided(root, content, languages)
     problems += check_nlu(root, content)
     problems += check_catalogs(root / "locales", languages)
     problems += check_emergency(folder / "emergency", languages)
@@ -91,6 +96,51 @@ def check_flows(root: Path, content: Content) -> list[Problem]:
         path = root / relative
         if not path.exists() or path.read_text(encoding="utf-8") != expected:
             problems.append(Problem("error", relative, "out of date with knowledge_base/topics.yml; run `make flows`"))
+    return problems
+
+
+def check_guided(root: Path, content: Content, languages: LanguageRegistry) -> list[Problem]:
+    """Guided flows, their texts in every language, country notes and the service directory."""
+    problems = []
+    try:
+        flows = load_flows(root / "flows" / "guided", frozenset(content.topics))
+        load_directory(root / "knowledge_base" / "services")
+    except ContentError as exc:
+        return [Problem("error", str(exc).split(": ")[0], str(exc))]
+    for language in languages.languages:
+        where = f"knowledge_base/{language.code}/flows.yml"
+        missing = [key for key in flows.text_keys() if (language.code, f"flow:{key}") not in content.texts]
+        if missing and (language.answers_complete or language.code == "en"):
+            problems.append(Problem("error", where, f"{len(missing)} flow texts missing in {language.name}, "
+                                    f"e.g. {', '.join(missing[:3])}"))
+        for key in flows.text_keys():
+            text = content.texts.get((language.code, f"flow:{key}"))
+            if text is None:
+                continue
+            label = not key.endswith(".text")
+            limit = MAX_TITLE if label else MAX_FLOW_TEXT
+            if len(text.text) > limit:
+                what = "button label" if label else "text"
+                problems.append(Problem("error", f"{text.file}:{text.line}", f"the {what} {key!r} has "
+                                        f"{len(text.text)} characters; at most {limit}"))
+    for (_, key), text in sorted(content.texts.items()):
+        if not key.startswith("note:"):
+            continue
+        _, country, topic = key.split(":", 2)
+        where = f"{text.file}:{text.line}"
+        if country not in content.countries:
+            problems.append(Problem("error", where, f"note for {country!r}, which has no profile in countries/"))
+        if topic not in content.topics or not content.topics[topic].country_specific:
+            problems.append(Problem("error", where, f"note for {topic!r}, which topics.yml does not mark "
+                                    "country_specific"))
+        if len(text.text) > MAX_NOTE:
+            problems.append(Problem("error", where, f"the {country} note on {topic!r} has {len(text.text)} "
+                                    f"characters; keep it under {MAX_NOTE}"))
+    for code in content.countries:
+        for specific in (t.id for t in content.topics.values() if t.country_specific):
+            if ("en", f"note:{code}:{specific}") not in content.texts:
+                problems.append(Problem("warning", "knowledge_base/en/country_notes.yml",
+                                        f"no {code} note on {specific!r}; users there see the neutral answer only"))
     return problems
 
 

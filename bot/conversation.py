@@ -13,7 +13,7 @@ import logging
 import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +24,7 @@ from bot.emergency import EmergencyRules
 from bot.engine.client import EngineClient, Parse
 from bot.engine.tracker import EngineTrackerStore
 from bot.errors import EngineError
+from bot.guided.guide import PENDING_FINDER, Guide
 from bot.handoff import recent
 from bot.handoff.queue import HandoffQueue, Reason, Requester
 from bot.knowledge import KnowledgeBase
@@ -33,6 +34,10 @@ from bot.replies import (
     DidNotUnderstand,
     Emergency,
     EngineDown,
+    FinderAskPlace,
+    FinderCategories,
+    FinderResults,
+    FlowStep,
     LanguageMenu,
     MainMenu,
     Notice,
@@ -41,6 +46,7 @@ from bot.replies import (
     Said,
     TopicAnswer,
     UnsupportedLanguage,
+    WalkthroughNode,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,6 +60,10 @@ SCREENS: dict[str, Reply] = {
 }
 NOT_SUGGESTED = frozenset({"out_of_scope", "greet", "goodbye", "thanks", "nlu_fallback"})
 MIN_SUGGESTION_CONFIDENCE = 0.05
+# How long the finder waits for a city after asking for one; later, a city name starts afresh.
+PENDING_VALID = timedelta(minutes=15)
+# A message this short that is not a known city still answers the finder's question ("Ankara").
+MAX_WORDS_FOR_A_PLACE = 3
 
 
 @dataclass(frozen=True)
@@ -77,14 +87,16 @@ class Conversation:
     emergency: EmergencyRules
     knowledge: KnowledgeBase
     handoff: HandoffQueue | None = None
+    guide: Guide | None = None
 
     async def language_of(self, user: User) -> str:
         """The language to use for a reply that has no text to detect from."""
-        resolution, _ = await self._resolve(user, "")
+        resolution, _, _ = await self._resolve(user, "")
         return resolution.language
 
-    async def _resolve(self, user: User, text: str) -> tuple[Resolution, str | None]:
-        """The language of `text` for this user, and the conversation language stored before it."""
+    async def _resolve(self, user: User, text: str) -> tuple[Resolution, str | None, str | None]:
+        """The language of `text` for this user, the conversation language stored before it, and what a
+        guided flow waits for from the user."""
         async with self.sessions() as session:
             stored = await preferences.get_preferences(session, user.key)
         previous = stored.last_language if stored else None
@@ -94,12 +106,12 @@ class Conversation:
             telegram_hint=user.language_hint,
             previous=previous,
         )
-        return resolution, previous
+        return resolution, previous, preferences.pending_of(stored, datetime.now(UTC), PENDING_VALID)
 
     async def on_text(self, user: User, text: str) -> AsyncIterator[Said]:
         """Answer a text message."""
         text = clean_text(text)
-        resolution, previous = await self._resolve(user, text)
+        resolution, previous, pending = await self._resolve(user, text)
         language = resolution.language
         if previous != language:
             async with self.sessions.begin() as session:
@@ -118,6 +130,11 @@ class Conversation:
             if danger is None:
                 yield Said(Notice("no_words"), language)
             return
+        if danger is None:
+            place = await self._place_reply(user, text, pending)
+            if place is not None:
+                yield Said(place, language)
+                return
         try:
             turn = await self.engine.message(user.engine_id, text=text)
         except EngineError as exc:
@@ -174,10 +191,63 @@ class Conversation:
                 yield said
         elif action.kind == "handoff":
             yield Said(Notice("expired_button"), language)  # handoff buttons are answered by the handoff desk
+        elif action.kind in {"steps", "walk", "finder"}:
+            yield Said(await self._guided(user, action), language)
         else:
             topic = "request_human" if action.kind == "human" else action.value
             async for said in self.on_topic(user, topic, language):
                 yield said
+
+    async def on_location(self, user: User, latitude: float, longitude: float) -> AsyncIterator[Said]:
+        """A shared location: the services near it (of the category asked for, else choose one)."""
+        language = await self.language_of(user)
+        if self.guide is None:
+            yield Said(Notice("location"), language)
+            return
+        place = self.guide.located(latitude, longitude).code
+        async with self.sessions.begin() as session:
+            stored = await preferences.get_preferences(session, user.key)
+            pending = preferences.pending_of(stored, datetime.now(UTC), PENDING_VALID)
+            await preferences.set_pending(session, user.key, None, datetime.now(UTC))
+        if pending is not None and pending.startswith(PENDING_FINDER):
+            yield Said(FinderResults(pending.removeprefix(PENDING_FINDER), place), language)
+        else:
+            yield Said(FinderCategories(place), language)
+
+    async def _guided(self, user: User, action: ButtonAction) -> Reply:
+        """A guided-flow button: steps and walkthrough nodes as pressed; the finder asks where when needed."""
+        flow, _, rest = action.value.partition(":")
+        if action.kind == "steps":
+            return FlowStep(flow, int(rest))
+        if action.kind == "walk":
+            return WalkthroughNode(flow, rest)
+        category, place, page = flow, *rest.partition(":")[::2]
+        if not category:
+            return FinderCategories(place)
+        if not place:
+            async with self.sessions.begin() as session:
+                await preferences.set_pending(session, user.key, PENDING_FINDER + category, datetime.now(UTC))
+            return FinderAskPlace(category)
+        return FinderResults(category, place, int(page or 0))
+
+    async def _place_reply(self, user: User, text: str, pending: str | None) -> Reply | None:
+        """The finder's answer when the message names a place: the city it waited for, or a city alone."""
+        if self.guide is None:
+            return None
+        city = self.guide.city_named(text)
+        waiting = pending is not None and pending.startswith(PENDING_FINDER)
+        if waiting:
+            async with self.sessions.begin() as session:
+                await preferences.set_pending(session, user.key, None, datetime.now(UTC))
+        if waiting and pending is not None:
+            category = pending.removeprefix(PENDING_FINDER)
+            if city is not None:
+                return FinderResults(category, f"c.{city.id}")
+            if len(text.split()) <= MAX_WORDS_FOR_A_PLACE:
+                return FinderResults(category, unknown_place=True)
+        elif city is not None and len(text.split()) <= MAX_WORDS_FOR_A_PLACE:
+            return FinderCategories(f"c.{city.id}")
+        return None
 
     async def on_topic(self, user: User, topic: str, language: str) -> AsyncIterator[Said]:
         """Answer a topic chosen by button: through the engine, or from the knowledge base if it is down."""

@@ -17,11 +17,16 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import KnowledgeEntry
+from bot.countries import CountryProfile, Source, load_countries, source
+from bot.db.models import KnowledgeEntry, KnowledgeText
 from bot.errors import ContentError
 
 AREAS = ("rights", "asylum", "services", "conversation")
 DATED_AREAS = frozenset({"rights", "asylum", "services"})
+# Folders of knowledge_base/ that hold something other than answers, and per-language files that
+# are not answers (flow texts, country notes): each has its own loader.
+NOT_ANSWERS = frozenset({"countries", "emergency", "services"})
+SPECIAL_FILES = frozenset({"flows.yml", "country_notes.yml"})
 
 
 @dataclass(frozen=True)
@@ -31,17 +36,12 @@ class Topic:
     id: str
     area: str
     about: str
+    country_specific: bool = False
 
     @property
     def dated(self) -> bool:
         """Whether its answer in chat ends with its last-reviewed date."""
         return self.area in DATED_AREAS
-
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    url: str | None
 
 
 @dataclass(frozen=True)
@@ -55,25 +55,18 @@ class Entry:
     sources: tuple[Source, ...]
     last_reviewed: dt.date
     related: tuple[str, ...]
+    review: str = "draft"
     file: str = ""
     line: int = 0
 
 
 @dataclass(frozen=True)
-class EmergencyNumber:
-    number: str
-    service: str
-    source: Source
+class Text:
+    """A flow text or country note in one language, with where it was written."""
 
-
-@dataclass(frozen=True)
-class CountryProfile:
-    """What the assistant needs to know about the host country of a deployment."""
-
-    code: str
-    emergency_numbers: tuple[EmergencyNumber, ...]
-    unhcr_help: str | None
+    text: str
     file: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +76,9 @@ class Content:
     topics: dict[str, Topic]
     entries: dict[tuple[str, str], Entry]
     countries: dict[str, CountryProfile] = field(default_factory=dict)
+    # (language, key) -> text: guided-flow texts ("flow:detention.who.text") and country notes
+    # ("note:TR:rights_detention"), from <lang>/flows.yml and <lang>/country_notes.yml.
+    texts: dict[tuple[str, str], Text] = field(default_factory=dict)
 
 
 class KnowledgeBase:
@@ -114,6 +110,22 @@ class KnowledgeBase:
     def country(self, code: str) -> CountryProfile | None:
         return self.content.countries.get(code)
 
+    def text(self, key: str, language: str) -> tuple[str, bool] | None:
+        """A flow text or country note in `language`, else in the default language (second item True)."""
+        found = self.content.texts.get((language, key))
+        if found is not None:
+            return found.text, False
+        fallback = self.content.texts.get((self.default_language, key))
+        return (fallback.text, True) if fallback is not None else None
+
+    def flow_text(self, key: str, language: str) -> str:
+        """The text of a guided flow (`detention.who.text`); its key when missing everywhere."""
+        found = self.text(f"flow:{key}", language)
+        return found[0] if found else key
+
+    def country_note(self, country: str, topic: str, language: str) -> tuple[str, bool] | None:
+        return self.text(f"note:{country}:{topic}", language)
+
 
 # --- Reading the files ----------------------------------------------------------------------
 
@@ -123,7 +135,7 @@ def load_content(folder: Path) -> Content:
     topics = _load_topics(folder / "topics.yml")
     entries: dict[tuple[str, str], Entry] = {}
     for path in sorted(folder.glob("*/*.yml")):
-        if path.parent.name in {"countries", "emergency"}:
+        if path.parent.name in NOT_ANSWERS or path.name in SPECIAL_FILES:
             continue
         for entry in _load_entries(path):
             key = (entry.topic, entry.language)
@@ -134,11 +146,12 @@ def load_content(folder: Path) -> Content:
                     f"{first.file}:{first.line}"
                 )
             entries[key] = entry
-    countries = {}
-    for path in sorted((folder / "countries").glob("*.yml")):
-        profile = _load_country(path)
-        countries[profile.code] = profile
-    return Content(topics, entries, countries)
+    texts: dict[tuple[str, str], Text] = {}
+    for path in sorted(folder.glob("*/flows.yml")):
+        texts.update(_load_texts(path, "flow:"))
+    for path in sorted(folder.glob("*/country_notes.yml")):
+        texts.update(_load_texts(path, "note:", separator=":"))
+    return Content(topics, entries, load_countries(folder / "countries"), texts)
 
 
 def read_yaml_with_lines(path: Path) -> dict[str, tuple[Any, int]]:
@@ -167,7 +180,8 @@ def _load_topics(path: Path) -> dict[str, Topic]:
     for topic_id, (spec, line) in read_yaml_with_lines(path).items():
         if not isinstance(spec, dict) or spec.get("area") not in AREAS:
             raise ContentError(f"{path}:{line}: topic {topic_id!r} needs an area among {AREAS}")
-        topics[topic_id] = Topic(topic_id, spec["area"], str(spec.get("about", "")))
+        topics[topic_id] = Topic(topic_id, spec["area"], str(spec.get("about", "")),
+                                 bool(spec.get("country_specific", False)))
     return topics
 
 
@@ -193,38 +207,46 @@ def _load_entries(path: Path) -> Iterable[Entry]:
             language=language,
             title=str(raw["title"]).strip(),
             answer=str(raw["answer"]).strip(),
-            sources=tuple(_source(s, where) for s in raw.get("sources") or ()),
+            sources=tuple(source(s, where) for s in raw.get("sources") or ()),
             last_reviewed=reviewed,
             related=tuple(str(r) for r in raw.get("related") or ()),
+            review=str(raw.get("review") or "draft"),
             file=str(path),
             line=line,
         )
 
 
-def _source(raw: Any, where: str) -> Source:
-    if not isinstance(raw, dict) or not raw.get("name"):
-        raise ContentError(f"{where}: every source needs a name (and a url)")
-    return Source(str(raw["name"]), str(raw["url"]) if raw.get("url") else None)
+def _load_texts(path: Path, prefix: str, separator: str = ".") -> dict[tuple[str, str], Text]:
+    """Flatten a nested mapping of texts into dotted keys; `review:` at the top is the file's status."""
+    language = path.parent.name
+    texts: dict[tuple[str, str], Text] = {}
 
+    def walk(node: Any, key: str, line: int) -> None:
+        if isinstance(node, dict):
+            for child, value in node.items():
+                walk(value, f"{key}{separator if key else ''}{child}", line)
+        elif isinstance(node, str | int | float) and not isinstance(node, bool):
+            texts[(language, prefix + key)] = Text(str(node).strip(), str(path), line)
+        else:
+            raise ContentError(f"{path}:{line}: {key!r} must be a text")
 
-def _load_country(path: Path) -> CountryProfile:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        numbers = tuple(
-            EmergencyNumber(str(n["number"]), str(n["service"]), _source(n["source"], str(path)))
-            for n in raw["emergency_numbers"]
-        )
-        return CountryProfile(str(raw["code"]).upper(), numbers, raw.get("unhcr_help"), str(path))
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
-        raise ContentError(f"{path}: not a valid country profile ({exc})") from exc
+    for top, (value, line) in read_yaml_with_lines(path).items():
+        if top != "review":
+            walk(value, str(top), line)
+    return texts
 
 
 # --- The database round trip ----------------------------------------------------------------
 
 
 async def sync_to_database(session: AsyncSession, content: Content) -> None:
-    """Make the knowledge_entries table hold exactly the entries of `content`."""
+    """Make the knowledge tables hold exactly the entries and texts of `content`."""
     await session.execute(delete(KnowledgeEntry))
+    await session.execute(delete(KnowledgeText))
+    session.add_all(
+        KnowledgeText(language=language, key=key, text=text.text, source_file=f"{text.file}:{text.line}")
+        for (language, key), text in content.texts.items()
+    )
     session.add_all(
         KnowledgeEntry(
             topic=e.topic,
@@ -234,6 +256,7 @@ async def sync_to_database(session: AsyncSession, content: Content) -> None:
             sources=[{"name": s.name, "url": s.url} for s in e.sources],
             related=list(e.related),
             last_reviewed=e.last_reviewed,
+            review=e.review,
             source_file=f"{e.file}:{e.line}",
         )
         for e in content.entries.values()
@@ -253,10 +276,15 @@ async def read_from_database(session: AsyncSession, content: Content) -> Content
             sources=tuple(Source(s["name"], s.get("url")) for s in row.sources),
             last_reviewed=row.last_reviewed,
             related=tuple(row.related),
+            review=row.review,
             file=file,
             line=int(line or 0),
         )
-    return Content(content.topics, entries, content.countries)
+    texts = {}
+    for text_row in await session.scalars(select(KnowledgeText)):
+        file, _, line = text_row.source_file.rpartition(":")
+        texts[(text_row.language, text_row.key)] = Text(text_row.text, file, int(line or 0))
+    return Content(content.topics, entries, content.countries, texts)
 
 
 async def load_knowledge_base(

@@ -13,15 +13,21 @@ from dataclasses import dataclass
 from babel import Locale
 from babel.dates import format_date
 
-from bot.callbacks import ButtonAction, encode
+from bot.callbacks import ButtonAction
+from bot.guided.rendering import GuideRenderer
 from bot.i18n import Catalogs, Translator
 from bot.knowledge import KnowledgeBase
 from bot.language.registry import LanguageRegistry
+from bot.outgoing import Button, KeyboardButton, Outgoing
 from bot.replies import (
     AreaMenu,
     DidNotUnderstand,
     Emergency,
     EngineDown,
+    FinderAskPlace,
+    FinderCategories,
+    FinderResults,
+    FlowStep,
     LanguageMenu,
     MainMenu,
     Notice,
@@ -29,6 +35,7 @@ from bot.replies import (
     Said,
     TopicAnswer,
     UnsupportedLanguage,
+    WalkthroughNode,
 )
 
 TELEGRAM_LIMIT = 4096
@@ -37,26 +44,8 @@ _LTR_FRAGMENT = re.compile(
     r"(https?://[^\s]+|www\.[^\s]+|[\w.+-]+@[\w-]+\.[\w.]+|/[a-z_]+|\+?\d[\d\s\-./]*\d|\d)"
 )
 TOPIC_MENU_TOPICS = frozenset({"greet", "out_of_scope", "thanks", "goodbye"})
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action: ButtonAction
-
-    @property
-    def data(self) -> str:
-        return encode(self.action)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message ready to send: plain text and rows of buttons."""
-
-    text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    language: str = "en"
-    rtl: bool = False
+GUIDED = (FlowStep, WalkthroughNode, FinderCategories, FinderAskPlace, FinderResults)
+MAX_RELATED = 3
 
 
 def isolate_ltr(text: str) -> str:
@@ -73,18 +62,27 @@ class Renderer:
     languages: LanguageRegistry
     country: str
     retention_days: int
+    guide: GuideRenderer | None = None
 
     def render(self, said: Said) -> Outgoing:
         language = said.language
         tr = self.catalogs.get(language)
-        text, buttons = self._compose(said.reply, language, tr)
+        keyboard: list[list[KeyboardButton]] = []
+        guided = None
+        if isinstance(said.reply, GUIDED) and self.guide is not None:
+            guided = self.guide.render(said.reply, language, tr, [self._human(tr), self._menu(tr)])
+        if guided is not None:
+            text, buttons, keyboard = guided
+        else:
+            text, buttons = self._compose(said.reply, language, tr)
         info = self.languages.get(language)
         rtl = bool(info and info.rtl)
         if rtl:
             text = isolate_ltr(text)
         if len(text) > TELEGRAM_LIMIT:
             text = text[: TELEGRAM_LIMIT - 1] + "…"
-        return Outgoing(text, tuple(tuple(row) for row in buttons), language, rtl)
+        return Outgoing(text, tuple(tuple(row) for row in buttons), language, rtl,
+                        tuple(tuple(row) for row in keyboard))
 
     # --- building blocks -----------------------------------------------------------------------
 
@@ -120,6 +118,9 @@ class Renderer:
                 return self._unsupported()
             case Notice(kind, params):
                 return self._notice(kind, params, language, tr)
+            case FlowStep() | WalkthroughNode() | FinderCategories() | FinderAskPlace() | FinderResults():
+                # A flow, node, category or place that no longer exists (content changed since the button).
+                return self._notice("expired_button", {}, language, tr)
         raise ValueError(f"cannot render {reply!r}")
 
     def _topic(self, topic: str, language: str, tr: Translator) -> tuple[str, list[list[Button]]]:
@@ -135,7 +136,11 @@ class Renderer:
         if info is not None and info.dated:
             parts.append(entry.title)
         parts.append(entry.answer)
+        if info is not None and info.country_specific:
+            parts.append(self._country_line(topic, language, tr))
         if info is not None and info.dated:
+            parts.append(tr._("This is general information, not legal advice. For advice on your situation, "
+                              "talk to a person."))
             if entry.sources:
                 lines = [tr._("Sources:")]
                 lines += [f"• {s.name}: {s.url}" if s.url else f"• {s.name}" for s in entry.sources]
@@ -144,12 +149,36 @@ class Renderer:
                 date=format_date(entry.last_reviewed, format="long", locale=language)))
         if topic in TOPIC_MENU_TOPICS:
             return "\n\n".join(parts), self.main_menu(tr)
-        rows = [
+        rows = self._guided_rows(topic, language, tr) + [
             [Button(self.knowledge.title(related, language), ButtonAction("topic", related))]
             for related in entry.related if related in self.knowledge.topics
-        ][:3]
+        ][:MAX_RELATED]
         last_row = [self._menu(tr)] if topic == "request_human" else [self._human(tr), self._menu(tr)]
         return "\n\n".join(parts), [*rows, last_row]
+
+    def _country_line(self, topic: str, language: str, tr: Translator) -> str:
+        """The deployment's country note for a law-dependent answer, or a plain "practice differs"."""
+        profile = self.knowledge.country(self.country)
+        note = self.knowledge.country_note(self.country, topic, language) if profile else None
+        if profile is None or note is None:
+            link = profile.help_page if profile else "https://help.unhcr.org/"
+            return tr._("Rules and practice differ from country to country. Check what applies where you are: "
+                        "{link}").format(link=link)
+        country_name = Locale.parse(language).territories.get(profile.code, profile.code)
+        # TRANSLATORS: {country} is a country name on its own (Türkiye, Lebanon, the United Arab Emirates...);
+        # choose a wording that needs no preposition before it, e.g. French "Ce qui s'applique ici ({country}) :".
+        return tr._("What applies in {country}:").format(country=country_name) + "\n" + note[0]
+
+    def _guided_rows(self, topic: str, language: str, tr: Translator) -> list[list[Button]]:
+        """Buttons that start the flows offered under this answer, and the finder for a service topic."""
+        if self.guide is None:
+            return []
+        flows = self.guide.guide.flows
+        rows = [[self.guide.flow_button(flow.id, language)] for flow in flows.offered_under(topic)]
+        for category, category_topic in flows.finder.categories.items():
+            if category_topic == topic:
+                rows.append([Button(tr.p_("button", "📍 Find a place near me"), ButtonAction("finder", category))])
+        return rows
 
     def _answer_text(self, topic: str, language: str, tr: Translator) -> str:
         found = self.knowledge.entry(topic, language)
@@ -166,7 +195,12 @@ class Renderer:
         buttons = [Button(self.knowledge.title(t.id, language), ButtonAction("topic", t.id))
                    for t in self.knowledge.topics_in(area)]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        return [*rows, [self._menu(tr)]]
+        guided: list[list[Button]] = []
+        if self.guide is not None:
+            guided = [[self.guide.flow_button(flow.id, language)] for flow in self.guide.guide.flows.in_area(area)]
+            if area == self.guide.guide.flows.finder.entry:
+                guided.append([Button(tr.p_("button", "📍 Find a place near me"), ButtonAction("finder"))])
+        return [*guided, *rows, [self._menu(tr)]]
 
     def main_menu(self, tr: Translator) -> list[list[Button]]:
         return [

@@ -78,9 +78,50 @@ class Notice:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FlowStep:
+    """One step of a step-by-step flow (index from 0)."""
+
+    flow: str
+    index: int
+
+
+@dataclass(frozen=True)
+class WalkthroughNode:
+    """A question of a walkthrough with its options, or the outcome it led to."""
+
+    flow: str
+    node: str
+
+
+@dataclass(frozen=True)
+class FinderCategories:
+    """The service categories as buttons; `place` ("c.<city>" or "@lat,lon") when already known."""
+
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class FinderAskPlace:
+    """Ask for a city or a shared location to search `category` near."""
+
+    category: str
+
+
+@dataclass(frozen=True)
+class FinderResults:
+    """One page of the services of `category` at `place`; `unknown_place` when the city was not found."""
+
+    category: str
+    place: str = ""
+    page: int = 0
+    unknown_place: bool = False
+
+
 Reply = (
     TopicAnswer | MainMenu | AreaMenu | LanguageMenu | Emergency | DidNotUnderstand | EngineDown
-    | UnsupportedLanguage | Notice
+    | UnsupportedLanguage | Notice | FlowStep | WalkthroughNode | FinderCategories | FinderAskPlace
+    | FinderResults
 )
 
 

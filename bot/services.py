@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversation, User
 from bot.db.session import create_engine, create_schema, session_factory
+from bot.directory import load_directory_snapshot
 from bot.emergency import EmergencyRules
 from bot.engine.client import EngineClient
 from bot.engine.process import running_engine
 from bot.engine.tracker import EngineTrackerStore
+from bot.guided.definitions import load_flows
+from bot.guided.guide import Guide
+from bot.guided.rendering import GuideRenderer
 from bot.handoff.service import Handoff
 from bot.handoff.texts import HandoffTexts
 from bot.i18n import Catalogs
@@ -76,6 +80,9 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         await create_schema(database)
         sessions = session_factory(database)
         knowledge = await load_knowledge_base(content, sessions, settings.default_language)
+        guide = Guide(load_flows(settings.root / "flows" / "guided", frozenset(knowledge.topics)),
+                      await load_directory_snapshot(content / "services", sessions),
+                      settings.country, settings.service_samples)
         catalogs = Catalogs.load(settings.root / "locales", languages.codes)
         emergency = EmergencyRules.load(content / "emergency")
         engine = EngineClient(settings.engine_url, settings.engine_token, settings.engine_timeout)
@@ -92,9 +99,10 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         stack.push_async_callback(handoff.stop)
         conversation = Conversation(
             sessions=sessions, engine=engine, tracker_store=tracker_store, resolver=resolver,
-            emergency=emergency, knowledge=knowledge, handoff=handoff.queue,
+            emergency=emergency, knowledge=knowledge, handoff=handoff.queue, guide=guide,
         )
-        renderer = Renderer(knowledge, catalogs, languages, settings.country, settings.retention_days)
+        renderer = Renderer(knowledge, catalogs, languages, settings.country, settings.retention_days,
+                            GuideRenderer(knowledge, guide))
         logger.info("services ready: %d languages, %d topics, %d danger phrases",
                     len(languages.codes), len(knowledge.topics), emergency.size)
         yield Services(settings, database, sessions, languages, resolver, emergency, knowledge,

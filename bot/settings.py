@@ -72,6 +72,9 @@ class Settings:
     retention_days: int
     log_level: str
     handoff: HandoffPolicy = field(default_factory=HandoffPolicy)
+    # Show the invented entries of knowledge_base/services/sample.yml (marked as examples). On by default
+    # in the console, off by default on Telegram, where real people must never be sent to them.
+    service_samples: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +109,7 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", 30),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             handoff=HandoffPolicy.from_env(env),
+            service_samples=_bool(env, "SERVICE_SAMPLES", not env.get("TELEGRAM_BOT_TOKEN")),
         )
 
 

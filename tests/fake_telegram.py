@@ -7,10 +7,11 @@ tests push updates into getUpdates and read what the bot sent with sendMessage a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,14 @@ class Sent:
         if isinstance(markup, str):
             markup = json.loads(markup)
         return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+    @property
+    def keyboard(self) -> list[dict[str, Any]]:
+        """The reply-keyboard buttons (text, request_location), row after row."""
+        markup = self.params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return [button for row in markup.get("keyboard", []) for button in row]
 
 
 class FakeTelegram:
@@ -225,3 +234,26 @@ class FakeTelegram:
         if method == "copyMessage":
             return {"message_id": next(self._message_ids)}
         return True  # answerCallbackQuery, setMyCommands, deleteWebhook, ...
+
+
+@contextlib.asynccontextmanager
+async def bot_on_fake_telegram(make_settings: Callable[..., Any], **overrides: str) -> AsyncIterator[FakeTelegram]:
+    """The real application polling a fake Bot API server, with settings overridden by `overrides`."""
+    from bot.app import build_application
+
+    fake = FakeTelegram()
+    await fake.start()
+    settings = make_settings(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.base_url, **overrides)
+    application: Any = build_application(settings)
+    await application.initialize()
+    await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    await application.start()
+    try:
+        yield fake
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await application.post_shutdown(application)
+        await fake.stop()

@@ -38,12 +38,18 @@ async def test_a_database_from_before_migrations_is_upgraded_in_place(tmp_path: 
                 "CREATE TABLE user_preferences (user_key VARCHAR(64) PRIMARY KEY, chosen_language VARCHAR(8), "
                 "last_language VARCHAR(8), created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)"))
             await connection.execute(text(
+                "CREATE TABLE knowledge_entries (id INTEGER PRIMARY KEY, topic VARCHAR(64) NOT NULL, "
+                "language VARCHAR(8) NOT NULL, title VARCHAR(200) NOT NULL, answer TEXT NOT NULL, "
+                "sources JSON NOT NULL, related JSON NOT NULL, last_reviewed DATE NOT NULL, "
+                "source_file VARCHAR(300) NOT NULL, loaded_at DATETIME NOT NULL, UNIQUE (topic, language))"))
+            await connection.execute(text("CREATE INDEX ix_knowledge_entries_topic ON knowledge_entries (topic)"))
+            await connection.execute(text(
                 "INSERT INTO user_preferences VALUES ('k', 'ar', 'ar', '2026-11-01', '2026-11-01')"))
         await upgrade(engine)
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
             kept = (await connection.execute(text("SELECT chosen_language, misunderstood FROM user_preferences"))).all()
-        assert {"handoffs", "outbox", "volunteers", "alembic_version"} <= tables
+        assert {"handoffs", "outbox", "volunteers", "knowledge_texts", "service_entries", "alembic_version"} <= tables
         assert kept == [("ar", 0)]
     finally:
         await engine.dispose()

@@ -1,5 +1,8 @@
 """Rendering: the user's language, right-to-left isolation, buttons and limits."""
 
+import dataclasses
+
+from bot.knowledge import KnowledgeBase
 from bot.rendering import LRI, PDI, TELEGRAM_LIMIT, isolate_ltr
 from bot.replies import (
     DidNotUnderstand,
@@ -32,7 +35,11 @@ async def test_an_arabic_answer_is_arabic_isolated_dated_and_has_buttons(service
 
 
 async def test_a_missing_translation_says_so_in_the_users_language(services: Services) -> None:
-    out = services.renderer.render(Said(TopicAnswer("rights_detention"), "fr"))
+    content = services.knowledge.content
+    without_french = dataclasses.replace(content, entries={
+        key: entry for key, entry in content.entries.items() if key != ("rights_detention", "fr")})
+    renderer = dataclasses.replace(services.renderer, knowledge=KnowledgeBase(without_french))
+    out = renderer.render(Said(TopicAnswer("rights_detention"), "fr"))
     english, _ = services.knowledge.entry("rights_detention", "en")  # type: ignore[misc]
     assert english.answer in out.text
     assert "anglais" in out.text.lower()

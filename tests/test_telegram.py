@@ -6,31 +6,16 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application
 from bot.settings import Settings
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, bot_on_fake_telegram
 
 pytestmark = pytest.mark.engine
 
 
 @pytest.fixture
 async def telegram(engine_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    settings = make_settings(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.base_url)
-    application: Any = build_application(settings)
-    await application.initialize()
-    await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    await application.start()
-    try:
+    async with bot_on_fake_telegram(make_settings) as fake:
         yield fake
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        await application.post_shutdown(application)
-        await fake.stop()
 
 
 async def test_start_shows_a_welcome_the_privacy_notice_and_the_main_menu(telegram: FakeTelegram) -> None:

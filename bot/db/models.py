@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Dialect, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Dialect, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -46,6 +46,9 @@ class UserPreference(Base):
     last_language: Mapped[str | None] = mapped_column(String(8))
     # Answers in a row the engine did not understand; the second one escalates to a person.
     misunderstood: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A guided flow waiting for the user's next message (e.g. "finder:legal": a city is expected).
+    pending: Mapped[str | None] = mapped_column(String(64))
+    pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -64,5 +67,58 @@ class KnowledgeEntry(Base):
     sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     related: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_reviewed: Mapped[date] = mapped_column(Date)
+    review: Mapped[str] = mapped_column(String(32), default="draft", server_default="draft")
     source_file: Mapped[str] = mapped_column(String(300))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KnowledgeText(Base):
+    """A text of the knowledge base that is not a topic's answer: guided-flow texts and country notes.
+
+    Keys are dotted paths, e.g. "flow:detention.who.text" or "note:TR:rights_detention".
+    """
+
+    __tablename__ = "knowledge_texts"
+    __table_args__ = (UniqueConstraint("language", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(160))
+    text: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(String(300))
+
+
+class ServiceCity(Base):
+    """A city the service directory knows, with the names users may write it with."""
+
+    __tablename__ = "service_cities"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+
+class ServiceEntry(Base):
+    """One service of the directory (knowledge_base/services/*.yml)."""
+
+    __tablename__ = "service_entries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    country: Mapped[str | None] = mapped_column(String(2))  # None: everywhere (an online service)
+    city: Mapped[str | None] = mapped_column(String(32))  # None: the whole country
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    hours: Mapped[str | None] = mapped_column(String(120))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    website: Mapped[str | None] = mapped_column(String(300))
+    last_verified: Mapped[date] = mapped_column(Date)
+    source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    review: Mapped[str] = mapped_column(String(32), default="draft")
+    sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_file: Mapped[str] = mapped_column(String(300))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,3 +45,22 @@ async def note_understanding(session: AsyncSession, user_key: str, *, understood
         session.add(preference)
     preference.misunderstood = 0 if understood else (preference.misunderstood or 0) + 1
     return preference.misunderstood
+
+
+async def set_pending(session: AsyncSession, user_key: str, pending: str | None, now: datetime) -> None:
+    """Remember what a guided flow waits for from this user (None: nothing)."""
+    preference = await get_preferences(session, user_key)
+    if preference is None:
+        if pending is None:
+            return
+        preference = UserPreference(user_key=user_key)
+        session.add(preference)
+    preference.pending = pending
+    preference.pending_at = now if pending is not None else None
+
+
+def pending_of(preference: UserPreference | None, now: datetime, valid_for: timedelta) -> str | None:
+    """What a flow waits for, if it asked recently enough that the user still means it."""
+    if preference is None or preference.pending is None or preference.pending_at is None:
+        return None
+    return preference.pending if now - preference.pending_at <= valid_for else None

@@ -29,10 +29,16 @@ async def media(update: Update, context: BotContext) -> None:
 
 
 async def location(update: Update, context: BotContext) -> None:
-    """A shared location or venue."""
-    if await relayed(update, context):
+    """A shared location or venue: services near it. Never logged, never stored beyond ~1 km precision."""
+    if await relayed(update, context) or update.edited_message is not None:
+        return  # a live location moving is not a new request
+    message = update.effective_message
+    shared = message.location or (message.venue.location if message.venue else None) if message else None
+    if shared is None:
         return
-    await send_all(update, context, context.services.conversation.notice(user_of(update, context), "location"))
+    conversation = context.services.conversation
+    await send_all(update, context, conversation.on_location(user_of(update, context), shared.latitude,
+                                                             shared.longitude))
 
 
 async def other(update: Update, context: BotContext) -> None:

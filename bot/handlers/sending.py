@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot.conversation import User
 from bot.handlers.context import BotContext
-from bot.rendering import Button, Outgoing
+from bot.outgoing import Button, Outgoing
 from bot.replies import Said
 
 
-def keyboard(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
+def keyboard(outgoing: Outgoing) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    if outgoing.keyboard:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(b.label, request_location=b.request_location) for b in row] for row in outgoing.keyboard],
+            resize_keyboard=True, one_time_keyboard=True,
+        )
     if not outgoing.buttons:
         return None
     return InlineKeyboardMarkup(

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handoff.models import OutboxMessage
-from bot.rendering import Button
+from bot.outgoing import Button
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from bot.callbacks import ButtonAction
 from bot.i18n import Catalogs, Translator
 from bot.knowledge import KnowledgeBase
 from bot.language.registry import LanguageRegistry
-from bot.rendering import TELEGRAM_LIMIT, Button, isolate_ltr
+from bot.outgoing import Button
+from bot.rendering import TELEGRAM_LIMIT, isolate_ltr
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Guided flows: asylum step by step, know-your-rights walkthroughs and the service finder."""
