@@ -227,9 +227,10 @@ class FakeTelegram:
             result = {"message_id": next(self._message_ids), "date": int(time.time()),
                       "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER,
                       "text": params.get("text", "")}
-            if params.get("reply_markup"):
-                markup = params["reply_markup"]
-                result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            markup = params.get("reply_markup")
+            markup = json.loads(markup) if isinstance(markup, str) else markup
+            if markup and "inline_keyboard" in markup:  # Telegram returns inline keyboards only
+                result["reply_markup"] = markup
             return result
         if method == "copyMessage":
             return {"message_id": next(self._message_ids)}

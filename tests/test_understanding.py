@@ -9,7 +9,7 @@ from bot.settings import ROOT
 pytestmark = pytest.mark.engine
 
 # Floors, not goals: a change that drops below them has broken understanding. See README for numbers.
-FLOORS = {"en": 0.80, "ar": 0.55}
+FLOORS = {"en": 0.80, "ar": 0.60, "fr": 0.88, "fa": 0.82, "ur": 0.78, "so": 0.83}
 
 
 @pytest.mark.parametrize("language", sorted(FLOORS))
