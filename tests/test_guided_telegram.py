@@ -95,7 +95,8 @@ async def test_a_shared_location_lists_the_closest_services_with_distances_and_m
     [more] = data_of(page_one, "g:health:@")
     assert more == "g:health:@37.07,37.38:1"
     [page_two] = await telegram.say(telegram.callback_update(user, more))
-    assert "4." in page_two.text.replace("\u2066", "").replace("\u2069", "") and "https://help.unhcr.org/turkey/" in page_two.text  # then country-wide
+    page_two_text = page_two.text.replace("\u2066", "").replace("\u2069", "")
+    assert "4." in page_two_text and "https://help.unhcr.org/turkey/" in page_two_text  # then country-wide
 
     # A location shared without a category first: choose one, and the place is kept in the buttons.
     [choose] = await telegram.say(telegram.message_update(user, location=here))
