@@ -93,7 +93,7 @@ def ensure_trained(settings: Settings, *, force: bool = False) -> Path:
         "--out", str(target.parent),
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]
-    print(f"Training the engine's model from the repository's sources (about a minute); log: {log_path}",
+    print(f"Training the engine's model from the repository's sources (10 to 15 minutes on 2 cores); log: {log_path}",
           file=sys.stderr, flush=True)
     started = time.monotonic()
     with log_path.open("w") as log:
