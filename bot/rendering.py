@@ -164,7 +164,7 @@ class Renderer:
             link = profile.help_page if profile else "https://help.unhcr.org/"
             return tr._("Rules and practice differ from country to country. Check what applies where you are: "
                         "{link}").format(link=link)
-        country_name = Locale.parse(language).territories.get(profile.code, profile.code)
+        country_name = self._country_name(profile.code, language)
         # TRANSLATORS: {country} is a country name on its own (Türkiye, Lebanon, the United Arab Emirates...);
         # choose a wording that needs no preposition before it, e.g. French "Ce qui s'applique ici ({country}) :".
         return tr._("What applies in {country}:").format(country=country_name) + "\n" + note[0]
@@ -177,8 +177,14 @@ class Renderer:
         rows = [[self.guide.flow_button(flow.id, language)] for flow in flows.offered_under(topic)]
         for category, category_topic in flows.finder.categories.items():
             if category_topic == topic:
-                rows.append([Button(tr.p_("button", "📍 Find a place near me"), ButtonAction("finder", category))])
+                rows.append([self._finder(tr, category)])
         return rows
+
+    def _finder(self, tr: Translator, category: str = "") -> Button:
+        return Button(tr.p_("button", "📍 Find a place near me"), ButtonAction("finder", category))
+
+    def _country_name(self, code: str, language: str) -> str:
+        return str(Locale.parse(language).territories.get(code, code))
 
     def _answer_text(self, topic: str, language: str, tr: Translator) -> str:
         found = self.knowledge.entry(topic, language)
@@ -199,7 +205,7 @@ class Renderer:
         if self.guide is not None:
             guided = [[self.guide.flow_button(flow.id, language)] for flow in self.guide.guide.flows.in_area(area)]
             if area == self.guide.guide.flows.finder.entry:
-                guided.append([Button(tr.p_("button", "📍 Find a place near me"), ButtonAction("finder"))])
+                guided.append([self._finder(tr)])
         return [*guided, *rows, [self._menu(tr)]]
 
     def main_menu(self, tr: Translator) -> list[list[Button]]:
@@ -228,7 +234,7 @@ class Renderer:
         if profile is None or not profile.emergency_numbers:
             parts.append(tr._("Call your local emergency number now."))
             return "\n\n".join(parts)
-        country_name = Locale.parse(language).territories.get(profile.code, profile.code)
+        country_name = self._country_name(profile.code, language)
         lines = [tr._("Emergency numbers in {country}:").format(country=country_name)]
         for number in profile.emergency_numbers:
             lines.append(f"☎ {number.number} — {self._service_label(number.service, tr)}")
