@@ -200,19 +200,25 @@ class Conversation:
 
     async def on_location(self, user: User, latitude: float, longitude: float) -> AsyncIterator[Said]:
         """A shared location: the services near it (of the category asked for, else choose one)."""
-        language = await self.language_of(user)
+        resolution, _, pending = await self._resolve(user, "")
+        language = resolution.language
         if self.guide is None:
             yield Said(Notice("location"), language)
             return
         place = self.guide.located(latitude, longitude).code
-        async with self.sessions.begin() as session:
-            stored = await preferences.get_preferences(session, user.key)
-            pending = preferences.pending_of(stored, datetime.now(UTC), PENDING_VALID)
-            await preferences.set_pending(session, user.key, None, datetime.now(UTC))
-        if pending is not None and pending.startswith(PENDING_FINDER):
-            yield Said(FinderResults(pending.removeprefix(PENDING_FINDER), place), language)
+        category = await self._take_finder_category(user, pending)
+        if category is not None:
+            yield Said(FinderResults(category, place), language)
         else:
             yield Said(FinderCategories(place), language)
+
+    async def _take_finder_category(self, user: User, pending: str | None) -> str | None:
+        """The category the finder asked a place for, if any; the question is answered, so it is cleared."""
+        if pending is None or not pending.startswith(PENDING_FINDER):
+            return None
+        async with self.sessions.begin() as session:
+            await preferences.set_pending(session, user.key, None, datetime.now(UTC))
+        return pending.removeprefix(PENDING_FINDER)
 
     async def _guided(self, user: User, action: ButtonAction) -> Reply:
         """A guided-flow button: steps and walkthrough nodes as pressed; the finder asks where when needed."""
@@ -235,12 +241,8 @@ class Conversation:
         if self.guide is None:
             return None
         city = self.guide.city_named(text)
-        waiting = pending is not None and pending.startswith(PENDING_FINDER)
-        if waiting:
-            async with self.sessions.begin() as session:
-                await preferences.set_pending(session, user.key, None, datetime.now(UTC))
-        if waiting and pending is not None:
-            category = pending.removeprefix(PENDING_FINDER)
+        category = await self._take_finder_category(user, pending)
+        if category is not None:
             if city is not None:
                 return FinderResults(category, f"c.{city.id}")
             if len(text.split()) <= MAX_WORDS_FOR_A_PLACE:

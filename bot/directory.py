@@ -105,8 +105,7 @@ class Directory:
                  if category in s.categories and (samples or not s.sample) and s.country in (country, None)]
         local: list[Found] = []
         if near is not None:
-            located = [s for s in shown if s.latitude is not None and s.longitude is not None]
-            local = sorted((Found(s, distance_km(near, (s.latitude, s.longitude))) for s in located
+            local = sorted((Found(s, distance_km(near, (s.latitude, s.longitude))) for s in shown
                             if s.latitude is not None and s.longitude is not None),
                            key=lambda found: found.distance_km or 0.0)
         elif city is not None:
