@@ -6,8 +6,10 @@ PYTHON_BOT ?= $(shell command -v python3.11 || command -v python3)
 PYTHON_ENGINE ?= $(shell PYENV_VERSION=3.10.13 command -v python3.10 >/dev/null 2>&1 && echo "env PYENV_VERSION=3.10.13 python3.10" || command -v python3.10)
 BOT := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
-LANGS := $(shell sed -n 's/^\([a-z][a-z]\):.*/\1/p' knowledge_base/languages.yml)
+LANGS := $(shell sed -n 's/^\([a-z][a-z][a-z]*\):.*/\1/p' knowledge_base/languages.yml)
 BABEL_KEYWORDS := -k _ -k n_:1,2 -k p_:1c,2
+# `make preview LANG=ar`: LANG only when given on the command line (otherwise it is the terminal's locale).
+LANG_CODE := $(if $(filter command line,$(origin LANG)),$(LANG),)
 
 .PHONY: help install run console train flows catalogs check-content validate lint typecheck test test-fast \
 	accuracy bench bench-smoke lock-engine clean
@@ -17,8 +19,16 @@ help:
 	@echo "                    (Telegram when TELEGRAM_BOT_TOKEN is set, otherwise a console chat)"
 	@echo "make test           every check and test (what CI runs)"
 	@echo "make check-content  check answers, examples, catalogs and danger phrases"
-	@echo "make train          retrain the engine's model if its sources changed"
+	@echo "make coverage       topics x languages: answered, missing, outdated (and docs/COVERAGE.md)"
+	@echo "make preview TOPIC=rights_detention LANG=ar"
+	@echo "                    an answer or a flow as Telegram shows it (LANG=all: every language)"
+	@echo "make review         what awaits review; make approve TOPIC=.. LANG=.. BY=\"Name\" (or FILE=..)"
+	@echo "make suggestions    answers volunteers marked with /good (ARGS='--all', '--done ID', '--export F.yml')"
+	@echo "make train          retrain the engine's model if its sources changed (shows progress and time left),"
+	@echo "                    then check held-out accuracy; fails loudly when a language got worse"
 	@echo "make catalogs       extract interface strings and update every language's catalog"
+	@echo "make language CODE=ps NAME=Pashto NATIVE=پښتو"
+	@echo "                    add a language: its files to translate (DRY_RUN=1: only list them)"
 	@echo "make flows          regenerate flows/ from knowledge_base/topics.yml"
 	@echo "make accuracy       held-out intent accuracy per language (rasa test nlu) -> bench/UNDERSTANDING.md"
 	@echo "make bench          measure speed, memory, language identification and understanding;"
@@ -53,7 +63,7 @@ console: install
 	$(BOT) -m bot console
 
 train: install
-	$(BOT) -m bot train
+	$(BOT) -m bot train --evaluate
 
 # --- content --------------------------------------------------------------------------------
 flows: .venv/.installed
@@ -73,6 +83,28 @@ catalogs: .venv/.installed
 
 check-content: .venv/.installed
 	$(BOT) -m bot check-content
+
+.PHONY: coverage preview review approve
+coverage: .venv/.installed
+	$(BOT) -m bot coverage
+
+preview: .venv/.installed
+	$(BOT) -m bot preview $(TOPIC) $(if $(LANG_CODE),--language $(LANG_CODE))
+
+review: .venv/.installed
+	$(BOT) -m bot review
+
+approve: .venv/.installed
+	$(BOT) -m bot approve --by "$(BY)" $(if $(TOPIC),--topic "$(TOPIC)" --language "$(or $(LANG_CODE),en)") \
+		$(if $(FILE),--file "$(FILE)")
+
+.PHONY: suggestions
+suggestions: .venv/.installed
+	$(BOT) -m bot suggestions $(ARGS)
+
+.PHONY: language
+language: .venv/.installed
+	$(BOT) -m bot add-language "$(CODE)" --name "$(NAME)" --native "$(NATIVE)" $(if $(DRY_RUN),--dry-run)
 
 validate: install
 	cd . && RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONPATH=. \

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.process import engine_environment, ensure_trained, rasa_executable
@@ -29,6 +29,7 @@ class LanguageScore:
     accuracy: float
     weakest: list[tuple[str, float]]
     confusions: list[tuple[str, str, int]]
+    f1: dict[str, float] = field(default_factory=dict)  # every intent's F1 score
 
 
 def score(settings: Settings, model: Path, heldout: Path, out: Path) -> LanguageScore:
@@ -39,18 +40,23 @@ def score(settings: Settings, model: Path, heldout: Path, out: Path) -> Language
     with (out / "rasa.log").open("w") as log:
         result = subprocess.run(command, cwd=settings.root, env=engine_environment(settings), stdout=log,
                                 stderr=subprocess.STDOUT, check=False)
-    report_path = out / "intent_report.json"
-    if result.returncode != 0 or not report_path.exists():
+    if result.returncode != 0 or not (out / "intent_report.json").exists():
         raise RuntimeError(f"rasa test nlu failed for {heldout.name}; see {out / 'rasa.log'}")
-    report = json.loads(report_path.read_text())
+    return read_score(heldout.stem, out)
+
+
+def read_score(language: str, out: Path) -> LanguageScore:
+    """Read the reports `rasa test nlu` wrote to `out`."""
+    report = json.loads((out / "intent_report.json").read_text())
     intents = {name: values for name, values in report.items() if isinstance(values, dict) and "support" in values
                and name not in {"micro avg", "macro avg", "weighted avg"}}
     weakest = sorted(((name, values["f1-score"]) for name, values in intents.items()), key=lambda item: item[1])
     errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
     confusions = Counter((error["intent"], error["intent_prediction"]["name"]) for error in errors)
-    return LanguageScore(heldout.stem, sum(int(v["support"]) for v in intents.values()), float(report["accuracy"]),
+    return LanguageScore(language, sum(int(v["support"]) for v in intents.values()), float(report["accuracy"]),
                          [item for item in weakest if item[1] < 1.0][:5],
-                         [(a, b, n) for (a, b), n in confusions.most_common(5)])
+                         [(a, b, n) for (a, b), n in confusions.most_common(5)],
+                         {name: float(values["f1-score"]) for name, values in intents.items()})
 
 
 def write_markdown(scores: list[LanguageScore], seconds: float, path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from bot.callbacks import ButtonAction, decode
 from bot.conversation import User
+from bot.editors.preview import previews
 from bot.handoff.senders import ConsoleSender
 from bot.outgoing import Button
 from bot.replies import Said
@@ -52,12 +53,51 @@ class ConsoleChat:
         print("", file=self.out, flush=True)
 
     async def handle(self, line: str) -> None:
-        """Answer one line typed by the user."""
+        """Answer one line typed by the user, with the knowledge base as its files are now."""
         line = line.strip()
         if not line:
             return
+        if self.services.reloader.files_changed() or line.lower() == "/reload":
+            await self.reload()
+            if line.lower() == "/reload":
+                return
+        if line.lower().startswith("/preview"):
+            self.preview(line.split()[1:])
+            return
         await self.show(self._replies(line))
         await self.flush_outbox()
+
+    async def reload(self) -> None:
+        """Reload the editors' files; say what changed, or why the previous content is still used."""
+        report = await self.services.reload_content()
+        if report.applied:
+            print(f"\n↻ Content reloaded: {'; '.join(report.changed) or 'no change'}.", file=self.out)
+            if report.retrain_needed:
+                print("  Topics or example questions changed: run `make train` and restart to use them.",
+                      file=self.out)
+        else:
+            print("\n⚠ Not reloaded: the files have errors; still using the previous content.", file=self.out)
+            for problem in report.problems:
+                print(f"  {problem}", file=self.out)
+        print("", file=self.out, flush=True)
+
+    def preview(self, args: list[str]) -> None:
+        """/preview TOPIC|FLOW [LANG|all]: draw it as Telegram shows it."""
+        renderer = self.services.renderer
+        codes = list(self.services.languages.codes)
+        if not args:
+            print("\n/preview TOPIC or FLOW [language|all], e.g. /preview rights_detention ar\n", file=self.out)
+            return
+        languages = codes if args[1:2] == ["all"] else [args[1]] if len(args) > 1 else ["en"]
+        if any(code not in codes for code in languages):
+            print(f"\nThis deployment speaks {', '.join(codes)}.\n", file=self.out)
+            return
+        try:
+            for drawing in previews(renderer, args[0], languages):
+                print(f"\n{drawing}", file=self.out)
+        except KeyError:
+            print(f"\n{args[0]!r} is neither a topic nor a flow.", file=self.out)
+        print("", file=self.out, flush=True)
 
     async def flush_outbox(self) -> None:
         """Print what the handoff queued for this chat (the queue's acknowledgement) before the next prompt."""
@@ -136,6 +176,8 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO
         if interactive:
             print("Type your question in any language. Numbers choose a button; /language, /menu, "
                   "/help; /quit to leave.", file=out)
+            print("Editors: changes to knowledge_base/ show at your next message; /preview TOPIC LANG draws "
+                  "an answer as Telegram shows it.", file=out)
         await chat.show(services.conversation.notice(chat.user, "welcome"))
         lines = LineReader(stdin, "> " if interactive else "")
         while True:

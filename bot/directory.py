@@ -63,6 +63,7 @@ class Service:
     review: str = "draft"
     sample: bool = False
     file: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,14 +140,26 @@ def parse_hours(hours: str) -> list[tuple[int, int, list[str]]]:
 
 
 def load_directory(folder: Path) -> Directory:
-    """Read every knowledge_base/services/*.yml; raise ContentError naming the file and entry if broken."""
+    """Read every knowledge_base/services/*.yml; raise ContentError naming the file and line if broken."""
+    directory, problems = read_directory(folder)
+    if problems:
+        raise ContentError(problems[0])
+    return directory
+
+
+def read_directory(folder: Path) -> tuple[Directory, list[str]]:
+    """The directory without its broken entries, and one "file:line: problem" per broken entry."""
     cities: dict[str, City] = {}
     services: list[Service] = []
+    problems: list[str] = []
     for path in sorted(folder.glob("*.yml")):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            text = path.read_text(encoding="utf-8")
+            raw = yaml.safe_load(text) or {}
+            lines = _item_lines(text)
         except (OSError, yaml.YAMLError) as exc:
-            raise ContentError(f"{path}: cannot be read as YAML ({exc})") from exc
+            problems.append(f"{path}: cannot be read as YAML ({exc})")
+            continue
         sample = bool(raw.get("sample", False))
         for city_id, spec in (raw.get("cities") or {}).items():
             try:
@@ -154,23 +167,40 @@ def load_directory(folder: Path) -> Directory:
                                             tuple(str(n) for n in spec["names"]),
                                             float(spec["coordinates"][0]), float(spec["coordinates"][1]))
             except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise ContentError(f"{path}: city {city_id!r} needs country, names and coordinates [lat, lon] "
-                                   f"({exc})") from exc
-        for item in raw.get("services") or ():
-            services.append(_service(item, path, sample))
+                problems.append(f"{path}:{lines['cities'].get(str(city_id), 1)}: city {city_id!r} needs country, "
+                                f"names and coordinates [latitude, longitude] ({exc})")
+        for index, item in enumerate(raw.get("services") or ()):
+            try:
+                services.append(_service(item, path, lines["services"].get(str(index), 1), sample))
+            except ContentError as exc:
+                problems.append(str(exc))
     seen: set[str] = set()
     for service in services:
         if service.id in seen:
-            raise ContentError(f"{service.file}: service id {service.id!r} is used twice")
+            problems.append(f"{service.file}:{service.line}: service id {service.id!r} is used twice")
         seen.add(service.id)
         if service.city is not None and service.city not in cities:
-            raise ContentError(f"{service.file}: service {service.id!r} is in city {service.city!r}, which no "
-                               "file lists under cities:")
-    return Directory(cities, tuple(services))
+            problems.append(f"{service.file}:{service.line}: service {service.id!r} is in city {service.city!r}, "
+                            "which no file lists under cities:")
+    return Directory(cities, tuple(services)), problems
 
 
-def _service(item: Any, path: Path, sample: bool) -> Service:
-    where = f"{path}: service {item.get('id') if isinstance(item, dict) else item!r}"
+def _item_lines(text: str) -> dict[str, dict[str, int]]:
+    """The line of each city (by id) and each service (by position) of a directory file."""
+    found: dict[str, dict[str, int]] = {"cities": {}, "services": {}}
+    node = yaml.compose(text)
+    if not isinstance(node, yaml.MappingNode):
+        return found
+    for key, value in node.value:
+        if key.value == "cities" and isinstance(value, yaml.MappingNode):
+            found["cities"] = {str(k.value): k.start_mark.line + 1 for k, _ in value.value}
+        elif key.value == "services" and isinstance(value, yaml.SequenceNode):
+            found["services"] = {str(i): item.start_mark.line + 1 for i, item in enumerate(value.value)}
+    return found
+
+
+def _service(item: Any, path: Path, line: int, sample: bool) -> Service:
+    where = f"{path}:{line}: service {item.get('id') if isinstance(item, dict) else item!r}"
     if not isinstance(item, dict):
         raise ContentError(f"{where}: must be a mapping")
     try:
@@ -200,7 +230,7 @@ def _service(item: Any, path: Path, sample: bool) -> Service:
             phone=phone, hours=hours, languages=tuple(str(code) for code in item.get("languages") or ()),
             website=str(item["website"]) if item.get("website") else None,
             last_verified=verified, source=source(item["source"], where),
-            review=str(item.get("review") or "draft"), sample=sample, file=str(path),
+            review=str(item.get("review") or "draft"), sample=sample, file=str(path), line=line,
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ContentError(f"{where}: {exc}") from exc
@@ -222,7 +252,7 @@ async def load_directory_snapshot(folder: Path, sessions: async_sessionmaker[Asy
             latitude=s.latitude, longitude=s.longitude, address=s.address, phone=s.phone, hours=s.hours,
             languages=list(s.languages), website=s.website, last_verified=s.last_verified,
             source={"name": s.source.name, "url": s.source.url}, review=s.review, sample=s.sample,
-            source_file=s.file) for s in directory.services)
+            source_file=f"{s.file}:{s.line}") for s in directory.services)
     async with sessions() as session:
         cities = {row.id: City(row.id, row.country, tuple(row.names), row.latitude, row.longitude)
                   for row in await session.scalars(select(ServiceCity))}
@@ -231,5 +261,6 @@ async def load_directory_snapshot(folder: Path, sessions: async_sessionmaker[Asy
             latitude=row.latitude, longitude=row.longitude, address=row.address, phone=row.phone, hours=row.hours,
             languages=tuple(row.languages), website=row.website, last_verified=row.last_verified,
             source=Source(row.source["name"], row.source.get("url")), review=row.review, sample=row.sample,
-            file=row.source_file) for row in await session.scalars(select(ServiceEntry).order_by(ServiceEntry.id)))
+            file=row.source_file.rpartition(":")[0], line=int(row.source_file.rpartition(":")[2]))
+            for row in await session.scalars(select(ServiceEntry).order_by(ServiceEntry.id)))
     return Directory(cities, services)

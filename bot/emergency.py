@@ -85,6 +85,11 @@ class EmergencyRules:
                 self._by_first[phrase.words[0]].append(phrase)
         self.size = len(phrases)
 
+    def replace(self, other: EmergencyRules) -> None:
+        """Match `other`'s phrases from now on (a reload)."""
+        self._alone, self._by_first, self._prefix_first, self.size = (
+            other._alone, other._by_first, other._prefix_first, other.size)
+
     @classmethod
     def load(cls, folder: Path) -> EmergencyRules:
         """Read every knowledge_base/emergency/<lang>.yml."""

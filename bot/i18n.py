@@ -63,6 +63,10 @@ class Catalogs:
             translators[language] = Translator(language, translations)
         return cls(translators)
 
+    def replace(self, other: Catalogs) -> None:
+        """Use `other`'s translations from now on (a reload)."""
+        self._translators = other._translators
+
     def get(self, language: str) -> Translator:
         """The catalog of `language` (English for an unknown one)."""
         return self._translators.get(language) or self._translators.get("en") or Translator(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.countries import CountryProfile, Source, load_countries, source
 from bot.db.models import KnowledgeEntry, KnowledgeText
 from bot.errors import ContentError
+from bot.review import STATUSES, Review, checksum, parse_review
 
 AREAS = ("rights", "asylum", "services", "conversation")
 DATED_AREAS = frozenset({"rights", "asylum", "services"})
@@ -55,9 +56,18 @@ class Entry:
     sources: tuple[Source, ...]
     last_reviewed: dt.date
     related: tuple[str, ...]
-    review: str = "draft"
+    review: Review = field(default_factory=Review)
     file: str = ""
     line: int = 0
+
+    @property
+    def fingerprint(self) -> str:
+        """What an approval covers: everything users read of this answer."""
+        return entry_fingerprint(self.title, self.answer, self.sources)
+
+
+def entry_fingerprint(title: str, answer: str, sources: Iterable[Source]) -> str:
+    return checksum(title, answer, [[s.name, s.url] for s in sources])
 
 
 @dataclass(frozen=True)
@@ -79,14 +89,23 @@ class Content:
     # (language, key) -> text: guided-flow texts ("flow:detention.who.text") and country notes
     # ("note:TR:rights_detention"), from <lang>/flows.yml and <lang>/country_notes.yml.
     texts: dict[tuple[str, str], Text] = field(default_factory=dict)
+    # The review state of each flows.yml and country_notes.yml, which are approved as a whole.
+    file_reviews: dict[str, Review] = field(default_factory=dict)
 
 
 class KnowledgeBase:
     """Lookups over an immutable snapshot of the knowledge base."""
 
-    def __init__(self, content: Content, default_language: str = "en") -> None:
+    def __init__(self, content: Content, default_language: str = "en", *, reviewed_only: bool = False) -> None:
         self.content = content
         self.default_language = default_language
+        # A deployment may serve only reviewed answers of the informational areas; conversation
+        # replies (greetings, thanks) are always served.
+        self.reviewed_only = reviewed_only
+
+    def replace(self, content: Content) -> None:
+        """Serve `content` from now on (a reload); lookups in progress keep the snapshot they read."""
+        self.content = content
 
     @property
     def topics(self) -> dict[str, Topic]:
@@ -97,11 +116,21 @@ class KnowledgeBase:
 
     def entry(self, topic: str, language: str) -> tuple[Entry, bool] | None:
         """The entry for `topic` in `language`, else in the default language (second item True)."""
-        found = self.content.entries.get((topic, language))
-        if found is not None:
+        entries = self.content.entries
+        found = entries.get((topic, language))
+        if found is not None and self.servable(found):
             return found, False
-        fallback = self.content.entries.get((topic, self.default_language))
-        return (fallback, True) if fallback is not None else None
+        fallback = entries.get((topic, self.default_language))
+        return (fallback, True) if fallback is not None and self.servable(fallback) else None
+
+    def servable(self, entry: Entry) -> bool:
+        """Whether this deployment may show `entry` (only reviewed ones, if it says so)."""
+        topic = self.content.topics.get(entry.topic)
+        return not self.reviewed_only or entry.review.reviewed or topic is None or not topic.dated
+
+    def withheld(self, topic: str) -> bool:
+        """Whether `topic` has an answer that is not served because it awaits review."""
+        return self.reviewed_only and any(key[0] == topic for key in self.content.entries)
 
     def title(self, topic: str, language: str) -> str:
         found = self.entry(topic, language)
@@ -147,11 +176,12 @@ def load_content(folder: Path) -> Content:
                 )
             entries[key] = entry
     texts: dict[tuple[str, str], Text] = {}
-    for path in sorted(folder.glob("*/flows.yml")):
-        texts.update(_load_texts(path, "flow:"))
-    for path in sorted(folder.glob("*/country_notes.yml")):
-        texts.update(_load_texts(path, "note:", separator=":"))
-    return Content(topics, entries, load_countries(folder / "countries"), texts)
+    file_reviews: dict[str, Review] = {}
+    for path in sorted([*folder.glob("*/flows.yml"), *folder.glob("*/country_notes.yml")]):
+        loaded, file_reviews[str(path)] = _load_texts(path, "flow:" if path.name == "flows.yml" else "note:",
+                                                      separator="." if path.name == "flows.yml" else ":")
+        texts.update(loaded)
+    return Content(topics, entries, load_countries(folder / "countries"), texts, file_reviews)
 
 
 def read_yaml_with_lines(path: Path) -> dict[str, tuple[Any, int]]:
@@ -202,21 +232,28 @@ def _load_entries(path: Path) -> Iterable[Entry]:
                 raise ContentError(
                     f"{where}: last_reviewed of {topic!r} must be a date like 2026-11-21"
                 ) from None
+        title, answer = str(raw["title"]).strip(), str(raw["answer"]).strip()
+        sources = tuple(source(s, where) for s in raw.get("sources") or ())
         yield Entry(
             topic=topic,
             language=language,
-            title=str(raw["title"]).strip(),
-            answer=str(raw["answer"]).strip(),
-            sources=tuple(source(s, where) for s in raw.get("sources") or ()),
+            title=title,
+            answer=answer,
+            sources=sources,
             last_reviewed=reviewed,
             related=tuple(str(r) for r in raw.get("related") or ()),
-            review=str(raw.get("review") or "draft"),
+            review=parse_review(raw.get("review"), entry_fingerprint(title, answer, sources), where),
             file=str(path),
             line=line,
         )
 
 
-def _load_texts(path: Path, prefix: str, separator: str = ".") -> dict[tuple[str, str], Text]:
+def texts_fingerprint(texts: dict[tuple[str, str], Text]) -> str:
+    """What the approval of a flows.yml or country_notes.yml covers: all its texts."""
+    return checksum(sorted((key, text.text) for (_, key), text in texts.items()))
+
+
+def _load_texts(path: Path, prefix: str, separator: str = ".") -> tuple[dict[tuple[str, str], Text], Review]:
     """Flatten a nested mapping of texts into dotted keys; `review:` at the top is the file's status."""
     language = path.parent.name
     texts: dict[tuple[str, str], Text] = {}
@@ -230,10 +267,13 @@ def _load_texts(path: Path, prefix: str, separator: str = ".") -> dict[tuple[str
         else:
             raise ContentError(f"{path}:{line}: {key!r} must be a text")
 
+    review, review_line = None, 1
     for top, (value, line) in read_yaml_with_lines(path).items():
-        if top != "review":
+        if top == "review":
+            review, review_line = value, line
+        else:
             walk(value, str(top), line)
-    return texts
+    return texts, parse_review(review, texts_fingerprint(texts), f"{path}:{review_line}")
 
 
 # --- The database round trip ----------------------------------------------------------------
@@ -256,7 +296,7 @@ async def sync_to_database(session: AsyncSession, content: Content) -> None:
             sources=[{"name": s.name, "url": s.url} for s in e.sources],
             related=list(e.related),
             last_reviewed=e.last_reviewed,
-            review=e.review,
+            review=e.review.status,
             source_file=f"{e.file}:{e.line}",
         )
         for e in content.entries.values()
@@ -276,7 +316,7 @@ async def read_from_database(session: AsyncSession, content: Content) -> Content
             sources=tuple(Source(s["name"], s.get("url")) for s in row.sources),
             last_reviewed=row.last_reviewed,
             related=tuple(row.related),
-            review=row.review,
+            review=Review(row.review) if row.review in STATUSES else Review(),
             file=file,
             line=int(line or 0),
         )
@@ -284,16 +324,20 @@ async def read_from_database(session: AsyncSession, content: Content) -> Content
     for text_row in await session.scalars(select(KnowledgeText)):
         file, _, line = text_row.source_file.rpartition(":")
         texts[(text_row.language, text_row.key)] = Text(text_row.text, file, int(line or 0))
-    return Content(content.topics, entries, content.countries, texts)
+    return Content(content.topics, entries, content.countries, texts, content.file_reviews)
 
 
-async def load_knowledge_base(
-    folder: Path, sessions: async_sessionmaker[AsyncSession], default_language: str
-) -> KnowledgeBase:
-    """Read the files, store them in the database and return a snapshot read back from it."""
-    content = load_content(folder)
+async def store_content(content: Content, sessions: async_sessionmaker[AsyncSession]) -> Content:
+    """Write `content` to the database and return what reads back from it."""
     async with sessions.begin() as session:
         await sync_to_database(session, content)
     async with sessions() as session:
-        stored = await read_from_database(session, content)
-    return KnowledgeBase(stored, default_language)
+        return await read_from_database(session, content)
+
+
+async def load_knowledge_base(
+    folder: Path, sessions: async_sessionmaker[AsyncSession], default_language: str, *, reviewed_only: bool = False
+) -> KnowledgeBase:
+    """Read the files, store them in the database and return a snapshot read back from it."""
+    return KnowledgeBase(await store_content(load_content(folder), sessions), default_language,
+                         reviewed_only=reviewed_only)

@@ -125,6 +125,10 @@ class Renderer:
 
     def _topic(self, topic: str, language: str, tr: Translator) -> tuple[str, list[list[Button]]]:
         found = self.knowledge.entry(topic, language)
+        if found is None and self.knowledge.withheld(topic):
+            # This deployment serves reviewed answers only, and this one is not reviewed yet.
+            return tr._("Our team is still checking this answer before sharing it. A person can help you now, "
+                        "or you can choose another topic."), [[self._human(tr), self._menu(tr)]]
         if found is None:
             return tr._("Sorry, this answer is missing. Please choose another topic:"), self.main_menu(tr)
         entry, is_fallback = found

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.content_reload import ContentReload, ContentReloader
 from bot.conversation import Conversation, User
 from bot.db.session import create_engine, create_schema, session_factory
 from bot.directory import load_directory_snapshot
@@ -51,6 +52,11 @@ class Services:
     conversation: Conversation
     renderer: Renderer
     handoff: Handoff
+    reloader: ContentReloader
+
+    async def reload_content(self) -> ContentReload:
+        """Serve the knowledge base, flows, directory and catalogs as the files now say (if they check out)."""
+        return await self.reloader.reload()
 
     def user(self, telegram_id: int | str, language_hint: str | None = None, chat_id: int | None = None) -> User:
         """The pipeline's view of a Telegram user: two keyed pseudonyms, and the chat only the relay uses."""
@@ -79,7 +85,8 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         stack.push_async_callback(database.dispose)
         await create_schema(database)
         sessions = session_factory(database)
-        knowledge = await load_knowledge_base(content, sessions, settings.default_language)
+        knowledge = await load_knowledge_base(content, sessions, settings.default_language,
+                                              reviewed_only=settings.reviewed_only)
         guide = Guide(load_flows(settings.root / "flows" / "guided", frozenset(knowledge.topics)),
                       await load_directory_snapshot(content / "services", sessions),
                       settings.country, settings.service_samples)
@@ -103,7 +110,8 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         )
         renderer = Renderer(knowledge, catalogs, languages, settings.country, settings.retention_days,
                             GuideRenderer(knowledge, guide))
+        reloader = ContentReloader(settings.root, sessions, languages, knowledge, guide, catalogs, emergency)
         logger.info("services ready: %d languages, %d topics, %d danger phrases",
                     len(languages.codes), len(knowledge.topics), emergency.size)
         yield Services(settings, database, sessions, languages, resolver, emergency, knowledge,
-                       catalogs, engine, tracker_store, conversation, renderer, handoff)
+                       catalogs, engine, tracker_store, conversation, renderer, handoff, reloader)

@@ -75,6 +75,8 @@ class Settings:
     # Show the invented entries of knowledge_base/services/sample.yml (marked as examples). On by default
     # in the console, off by default on Telegram, where real people must never be sent to them.
     service_samples: bool = False
+    # Serve only answers a second person approved (`make approve`); the others say they are being checked.
+    reviewed_only: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +112,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             handoff=HandoffPolicy.from_env(env),
             service_samples=_bool(env, "SERVICE_SAMPLES", not env.get("TELEGRAM_BOT_TOKEN")),
+            reviewed_only=_bool(env, "SERVE_ONLY_REVIEWED", False),
         )
 
 

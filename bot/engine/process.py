@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.engine.client import EngineClient
+from bot.engine.training import train_with_progress
 from bot.errors import ConfigError, EngineUnavailable
 from bot.settings import Settings
 
@@ -64,7 +65,7 @@ def sources_hash(root: Path) -> str:
     digest = hashlib.sha256()
     for name in MODEL_SOURCES:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.exists() else []
         for file in files:
             if "__pycache__" in file.parts:
                 continue
@@ -93,16 +94,7 @@ def ensure_trained(settings: Settings, *, force: bool = False) -> Path:
         "--out", str(target.parent),
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]
-    print(f"Training the engine's model from the repository's sources (10 to 15 minutes on 2 cores); log: {log_path}",
-          file=sys.stderr, flush=True)
-    started = time.monotonic()
-    with log_path.open("w") as log:
-        result = subprocess.run(command, cwd=settings.root, env=engine_environment(settings),
-                                stdout=log, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0 or not target.exists():
-        tail = log_path.read_text(errors="replace")[-2000:]
-        raise EngineUnavailable(f"training failed (exit {result.returncode}); end of {log_path}:\n{tail}")
-    print(f"Model trained in {time.monotonic() - started:.0f} s: {target.name}", file=sys.stderr, flush=True)
+    train_with_progress(settings, command, engine_environment(settings), log_path, target)
     for old in target.parent.glob("*.tar.gz"):
         if old != target:
             old.unlink(missing_ok=True)

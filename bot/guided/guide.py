@@ -35,12 +35,17 @@ class Page:
     pages: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class Guide:
+    """The guided flows and the service directory of this deployment; a reload swaps both at once."""
+
     flows: Flows
     directory: Directory
     country: str
     samples: bool
+
+    def replace(self, flows: Flows, directory: Directory) -> None:
+        self.flows, self.directory = flows, directory
 
     def place(self, code: str) -> Place | None:
         """The place a button or pending state names; None when it is not one this bot could have made."""

@@ -10,6 +10,7 @@ from telegram import Update
 from bot.handlers import commands
 from bot.handlers.context import BotContext
 from bot.handlers.sending import send_text, user_of
+from bot.handoff import suggestions as good_answers
 from bot.handoff.models import Volunteer
 from bot.handoff.texts import SKILLS, Text
 
@@ -142,6 +143,16 @@ async def switch(update: Update, context: BotContext) -> None:
         await _reply(context, volunteer, await context.services.handoff.volunteers.switch(volunteer.chat_id, label))
 
 
+async def good(update: Update, context: BotContext) -> None:
+    """/good: suggest a reply I wrote (the one I reply to, else my last one) to the editors as a good answer."""
+    if volunteer := await _volunteer(update, context):
+        message = update.effective_message
+        reply_to = message.reply_to_message.message_id if message and message.reply_to_message else None
+        desk = context.services.handoff.desk
+        outcome = await good_answers.mark_good(desk.sessions, volunteer.chat_id, reply_to, desk.clock())
+        await _reply(context, volunteer, _notice(context, volunteer, f"good_{outcome}"))
+
+
 # --- coordinators ---------------------------------------------------------------------------
 
 
@@ -207,8 +218,28 @@ async def transcript(update: Update, context: BotContext) -> None:
         await send_text(context, coordinator.chat_id, "\n".join(chunk))
 
 
+async def suggestions(update: Update, context: BotContext) -> None:
+    """/suggestions: how many good answers wait for the editors, and the latest five."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        async with context.services.sessions() as session:
+            count = await good_answers.count_new(session)
+            latest = await good_answers.listed(session, newest_first=True, limit=5)
+        await _reply(context, coordinator, context.services.handoff.desk.texts.suggestions(
+            coordinator.ui_language, count, latest))
+
+
+async def reload(update: Update, context: BotContext) -> None:
+    """/reload: serve the edited knowledge base now; files with errors leave the previous content in place."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        outcome = await context.services.reload_content()
+        await _reply(context, coordinator, context.services.handoff.desk.texts.content_reload(
+            coordinator.ui_language, applied=outcome.applied, problems=outcome.problems, changed=outcome.changed,
+            retrain_needed=outcome.retrain_needed, errors=outcome.errors))
+
+
 VOLUNTEER_COMMANDS: dict[str, Command] = {
     "volunteer": register, "profile": profile, "name": name, "online": online, "offline": offline,
     "queue": queue, "release": release, "transfer": transfer, "close": close, "canned": canned, "switch": switch,
-    "invite": invite, "volunteers": volunteers, "remove": remove, "stats": stats, "transcript": transcript,
+    "good": good, "invite": invite, "volunteers": volunteers, "remove": remove, "stats": stats,
+    "transcript": transcript, "suggestions": suggestions, "reload": reload,
 }

@@ -1,4 +1,4 @@
-"""Tables of the handoff: volunteers, invites, cases, their transcript, offers and the outbox.
+"""Tables of the handoff: volunteers, invites, cases, their transcript, offers, the outbox, good answers.
 
 Every timer is computed from these timestamps, so a restart loses nothing. Users appear only
 as pseudonyms plus the chat id the relay needs; the chat id is deleted with the case.
@@ -192,3 +192,30 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class GoodAnswer(Base):
+    """A reply a volunteer marked as a good answer, in the editors' review list until they handle it.
+
+    It outlives the case (deleted after the retention period), so it holds no link to the user or
+    the case: only the language, the topic and the two texts with contact details masked.
+    """
+
+    __tablename__ = "good_answers"
+    __table_args__ = (
+        # Marking the same message twice stores it once.
+        UniqueConstraint("volunteer_id", "message_id", name="good_answer_once"),
+        Index("good_answers_by_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    message_id: Mapped[int] = mapped_column(BigInteger)  # the marked message, in the volunteer's own chat
+    status: Mapped[str] = mapped_column(String(12), default="new")  # new | used | dismissed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_note: Mapped[str | None] = mapped_column(Text)

@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 CAPTIONED = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][\w]{3,}")
-_MESSENGER = re.compile(r"(t\.me|telegram\.me|wa\.me|chat\.whatsapp\.com|signal\.me|viber\.click|"
-                        r"instagram\.com|facebook\.com|fb\.me|m\.me|snapchat\.com|tiktok\.com)/", re.I)
+_MESSENGER = re.compile(r"(?:https?://)?(?:www\.)?(t\.me|telegram\.me|wa\.me|chat\.whatsapp\.com|signal\.me|"
+                        r"viber\.click|instagram\.com|facebook\.com|fb\.me|m\.me|snapchat\.com|tiktok\.com)/\S*",
+                        re.I)
 _PHONE = re.compile(r"\+?\d[\d\s().\-]{5,}\d")
 _DATE_OR_TIME = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}\b")
 
@@ -51,13 +52,40 @@ class Incoming:
 
 def has_contact_details(text: str | None) -> bool:
     """A phone number, e-mail address or messenger account in `text` (any digits' script)."""
-    if not text:
-        return False
+    return bool(_contact_spans(text or ""))
+
+
+def mask_contact_details(text: str) -> str:
+    """`text` with every phone number, e-mail address, @handle and messenger link replaced by "[…]"."""
+    masked: list[str] = []
+    end = 0
+    for start, stop in _contact_spans(text):
+        masked += [text[end:start], "[…]"]
+        end = stop
+    return "".join([*masked, text[end:]])
+
+
+def _contact_spans(text: str) -> list[tuple[int, int]]:
+    """Where contact details are in `text`, as sorted, non-overlapping (start, end) pairs."""
+    # Digits of any script read as ASCII ones; one character each, so positions stay those of `text`.
     digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in text)
-    if _EMAIL.search(digits) or _HANDLE.search(digits) or _MESSENGER.search(digits):
-        return True
-    digits = _DATE_OR_TIME.sub(" ", digits)
-    return any(sum(c.isdigit() for c in match.group(0)) >= 7 for match in _PHONE.finditer(digits))
+    spans = [m.span() for pattern in (_EMAIL, _HANDLE, _MESSENGER) for m in pattern.finditer(digits)]
+    no_dates = _DATE_OR_TIME.sub(lambda m: " " * len(m.group(0)), digits)
+    spans += [m.span() for m in _PHONE.finditer(no_dates) if sum(c.isdigit() for c in m.group(0)) >= 7]
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted((start, _before_punctuation(text, start, stop)) for start, stop in spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = merged[-1][0], max(merged[-1][1], stop)
+        else:
+            merged.append((start, stop))
+    return merged
+
+
+def _before_punctuation(text: str, start: int, stop: int) -> int:
+    """The end of a match without the full stop or comma of the sentence it ends."""
+    while stop - 1 > start and text[stop - 1] in ".,;:!?)»”'\"":
+        stop -= 1
+    return stop
 
 
 async def store(session: AsyncSession, case: Handoff, sender: str, incoming: Incoming,

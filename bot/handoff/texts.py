@@ -14,6 +14,7 @@ from babel import Locale
 from babel.dates import format_datetime
 
 from bot.callbacks import ButtonAction
+from bot.handoff.models import GoodAnswer
 from bot.i18n import Catalogs, Translator
 from bot.knowledge import KnowledgeBase
 from bot.language.registry import LanguageRegistry
@@ -304,6 +305,13 @@ class HandoffTexts:
             "transcript_usage": tr._("Send /transcript followed by a case code."),
             "not_found": tr._("Nothing found for {label}."),
             "removed_done": tr._("Volunteer #{number} removed; {count} held chats went back to the queue."),
+            "good_saved": tr._("Saved for the editors' review list. Thank you."),
+            "good_already": tr._("This reply is already in the editors' review list."),
+            "good_refused": tr._("Only a text you wrote to a person can be marked as a good answer. Reply /good to "
+                                 "one of your own messages."),
+            # TRANSLATORS: /good is a command; keep it as it is.
+            "good_nothing": tr._("Reply /good to a message you wrote to a person to suggest it to the editors as a "
+                                 "good answer. Without a reply, /good marks your last message in your current chat."),
         }
         return self._done(language, texts[kind].format(**params))
 
@@ -352,9 +360,11 @@ class HandoffTexts:
             tr._("Status: {status}").format(status=tr._("online") if online else tr._("offline")),
             "",
             tr._("Tap to change. /name sets the name people see. /online and /offline switch requests on and off."),
+            tr._("Reply /good to an answer you wrote to suggest it to the editors."),
         ]
         if coordinator:
             lines.append(tr._("Coordinator: /invite, /volunteers, /remove, /stats, /transcript."))
+            lines.append(tr._("Content: /suggestions (answers volunteers marked), /reload (edited answers)."))
         rows: Rows = []
         code_buttons = [self._button(("✓ " if code in languages else "") + info.native, f"vlang:{code}")
                         for code, info in ((lang.code, lang) for lang in self.languages.languages)]
@@ -437,8 +447,62 @@ class HandoffTexts:
             self._button(tr.p_("button", "Allow"), f"allow:{review_id}"),
             self._button(tr.p_("button", "Do not send"), f"reject:{review_id}")]])
 
+    def suggestions(self, language: str, count: int, latest: Sequence[GoodAnswer]) -> Text:
+        """How many good answers wait for the editors, and the latest few."""
+        tr = self.tr(language)
+        if not count:
+            return self._done(language, tr._("No new suggestions from volunteers."))
+        lines = [tr.n_("{count} new suggestion from volunteers waits for the editors.",
+                       "{count} new suggestions from volunteers wait for the editors.", count).format(count=count)]
+        for suggestion in latest:
+            about = [f"#{suggestion.id}", f"{suggestion.created_at:%Y-%m-%d}",
+                     self.language_name(suggestion.language, language)]
+            if suggestion.topic:
+                about.append(self.knowledge.title(suggestion.topic, language)
+                             if suggestion.topic in self.knowledge.topics else suggestion.topic)
+            lines += ["", " · ".join(about),
+                      tr._("Question: {text}").format(text=_shortened(suggestion.question, 200) or "-"),
+                      tr._("Answer: {text}").format(text=_shortened(suggestion.answer, 400))]
+        lines += ["", tr._("Editors see them all with: python -m bot suggestions")]
+        return self._done(language, _fitted(lines))
+
+    def content_reload(self, language: str, *, applied: bool, problems: Sequence[str], changed: Sequence[str],
+                       retrain_needed: bool, errors: int = 0) -> Text:
+        """The outcome of /reload: what changed, or why the previous content is still served."""
+        tr = self.tr(language)
+        if not applied:
+            head = tr.n_("Not reloaded: the files have {count} error; still serving the previous content:",
+                         "Not reloaded: the files have {count} errors; still serving the previous content:",
+                         errors or len(problems)).format(count=errors or len(problems))
+            return self._done(language, _fitted([head, *problems]))
+        lines = [tr._("Content reloaded: {changes}.").format(changes=", ".join(changed) or tr._("no change"))]
+        if retrain_needed:
+            lines.append(tr._("Topics or training examples changed as well: they take effect only after "
+                              "make train and a restart."))
+        return self._done(language, _fitted(lines))
+
     def _button(self, label: str, data: str) -> Button:
         return Button(label, ButtonAction("handoff", data))
 
     def _menu(self, tr: Translator) -> Button:
         return Button(tr.p_("button", "Menu"), ButtonAction("menu"))
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _fitted(lines: Sequence[str], limit: int = 3900) -> str:
+    """As many whole lines as fit in one Telegram message (some room left for RTL isolation marks)."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        if kept and size + len(line) + 1 > limit:
+            kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)

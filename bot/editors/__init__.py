@@ -1,0 +1,1 @@
+"""Tools for content editors: review and approval, coverage, previews (run through `make`)."""
