@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -117,3 +118,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A copy of everything editors change and the model is trained from, to change it freely."""
+    copy = tmp_path / "repo"
+    for name in ("knowledge_base", "nlu", "flows", "locales"):
+        shutil.copytree(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "tests" / "nlu_heldout", copy / "tests" / "nlu_heldout")
+    (copy / "requirements").mkdir()
+    for name in ("config.yml", "requirements/engine.lock"):
+        shutil.copy(ROOT / name, copy / name)
+    return copy

@@ -61,7 +61,12 @@ async def register(fake: FakeTelegram, bot: RunningBot, chat: int, name: str, *,
                    languages: tuple[str, ...] = ()) -> None:
     """Register `chat` with a fresh invite, speaking English and `languages`, under `name`, online."""
     invite = await bot.services.handoff.volunteers.create_invite(role)
-    replies = await fake.say(fake.message_update(chat, f"/volunteer {invite.code}", language_code="en"), expect=2)
+    await join(fake, chat, invite.code, list(languages), name)
+
+
+async def join(fake: FakeTelegram, chat: int, code: str, languages: list[str], name: str) -> None:
+    """`chat` registers with invite `code`, adds `languages`, takes `name` and goes online."""
+    replies = await fake.say(fake.message_update(chat, f"/volunteer {code}", language_code="en"), expect=2)
     assert "You are registered" in replies[0].text
     for language in languages:
         await fake.say(fake.callback_update(chat, f"o:vlang:{language}", language_code="en"))

@@ -1,7 +1,6 @@
 """`python -m bot add-language`: a new language gets valid skeleton files, and until they are
 filled its users read English with a note; a code that is configured or not a language is refused."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from bot.language.registry import LanguageRegistry
 from bot.language.resolver import LanguageResolver
 from bot.rendering import Renderer
 from bot.replies import Said, TopicAnswer
-from bot.settings import ROOT
 
 PASHTO = ("ps", "Pashto", "پښتو")
 SKELETONS = [
@@ -33,13 +31,6 @@ SKELETONS = [
 ]
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    for name in ("knowledge_base", "nlu", "flows", "locales"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    (tmp_path / "tests").mkdir()
-    shutil.copytree(ROOT / "tests" / "nlu_heldout", tmp_path / "tests" / "nlu_heldout")
-    return tmp_path
 
 
 def snapshot(root: Path) -> dict[Path, bytes]:

@@ -22,13 +22,6 @@ from bot.settings import ROOT, Settings
 TODAY = dt.date(2026, 11, 21)
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A copy of everything an editor changes, to change it freely."""
-    for name in ("knowledge_base", "nlu", "flows", "locales"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "tests" / "nlu_heldout", tmp_path / "tests" / "nlu_heldout")
-    return tmp_path
 
 
 def edit(path: Path, old: str, new: str) -> None:

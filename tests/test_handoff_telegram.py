@@ -15,7 +15,7 @@ import pytest
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
 from tests.running_bot import RunningBot as Bot
-from tests.running_bot import running_bot
+from tests.running_bot import join, running_bot
 
 pytestmark = pytest.mark.engine
 
@@ -30,16 +30,6 @@ async def world(engine_url: str, make_settings: Callable[..., Settings], databas
         yield fake, bot
 
 
-async def register(fake: FakeTelegram, chat: int, code: str, languages: list[str], name: str) -> None:
-    replies = await fake.say(fake.message_update(chat, f"/volunteer {code}", language_code="en"), expect=2)
-    assert "You are registered" in replies[0].text
-    for language in languages:
-        await fake.say(fake.callback_update(chat, f"o:vlang:{language}", language_code="en"))
-    await fake.say(fake.message_update(chat, f"/name {name}", language_code="en"))
-    [status] = await fake.say(fake.message_update(chat, "/online", language_code="en"))
-    assert "You are online" in status.text
-
-
 def take_button(sent: list[Any]) -> str:
     return next(data for message in sent for _, data in message.buttons if data.startswith("o:take:"))
 
@@ -52,9 +42,9 @@ async def test_a_handoff_from_request_to_rating_survives_a_restart(world: tuple[
     for _ in range(3):
         [reply] = await fake.say(fake.message_update(COORDINATOR, "/invite", language_code="en"))
         codes.append(re.search(r"/volunteer (\w+)", reply.text).group(1))  # type: ignore[union-attr]
-    await register(fake, LINA, codes[0], ["ar"], "Lina")
-    await register(fake, SAMI, codes[1], ["ar"], "Sami")
-    await register(fake, JEAN, codes[2], ["fr"], "Jean")
+    await join(fake, LINA, codes[0], ["ar"], "Lina")
+    await join(fake, SAMI, codes[1], ["ar"], "Sami")
+    await join(fake, JEAN, codes[2], ["fr"], "Jean")
 
     # Two users ask for a person; only the volunteers of their language are notified.
     await fake.push(fake.message_update(AMAL, "/human", language_code="ar"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
 from tests.running_bot import RunningBot, register, running_bot
 
@@ -19,23 +18,12 @@ EDITED = "Ask for an interpreter, always, and write down the name of the officer
 
 pytestmark = pytest.mark.engine  # the real bot with the real engine
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A copy of what the bot reads, for editors to change."""
-    copy = tmp_path / "root"
-    for name in ("knowledge_base", "locales", "flows", "nlu"):
-        shutil.copytree(ROOT / name, copy / name)
-    (copy / "requirements").mkdir()
-    for name in ("config.yml", "requirements/engine.lock"):
-        shutil.copy(ROOT / name, copy / name)
-    return copy
-
 
 @pytest.fixture
-async def world(make_settings: Callable[..., Settings], engine_url: str, database_url: str, root: Path
+async def world(make_settings: Callable[..., Settings], engine_url: str, database_url: str, repo: Path
                 ) -> AsyncIterator[tuple[FakeTelegram, RunningBot]]:
     async with running_bot(make_settings, engine_url, DATABASE_URL=database_url,
-                           ASSISTANT_ROOT=str(root)) as (fake, bot):
+                           ASSISTANT_ROOT=str(repo)) as (fake, bot):
         await register(fake, bot, COORDINATOR, "Nour", role="coordinator")
         yield fake, bot
 
@@ -56,10 +44,10 @@ async def reload(fake: FakeTelegram) -> str:
     return reply.text
 
 
-async def test_an_edited_answer_is_served_after_reload(world: tuple[FakeTelegram, RunningBot], root: Path) -> None:
+async def test_an_edited_answer_is_served_after_reload(world: tuple[FakeTelegram, RunningBot], repo: Path) -> None:
     fake, _ = world
     assert ORIGINAL in await detention_answer(fake)
-    edit(root / "knowledge_base" / "en" / "rights.yml", ORIGINAL, EDITED)
+    edit(repo / "knowledge_base" / "en" / "rights.yml", ORIGINAL, EDITED)
     assert ORIGINAL in await detention_answer(fake)  # nothing changes before the reload
 
     assert await reload(fake) == "Content reloaded: 1 answer changed."
@@ -68,9 +56,9 @@ async def test_an_edited_answer_is_served_after_reload(world: tuple[FakeTelegram
 
 
 async def test_a_broken_file_is_refused_and_the_previous_answer_still_served(
-        world: tuple[FakeTelegram, RunningBot], root: Path) -> None:
+        world: tuple[FakeTelegram, RunningBot], repo: Path) -> None:
     fake, _ = world
-    path = root / "knowledge_base" / "en" / "rights.yml"
+    path = repo / "knowledge_base" / "en" / "rights.yml"
     edit(path, ORIGINAL, EDITED)
     edit(path, "related: [", "related: [no_such_topic, ")
 
@@ -82,9 +70,9 @@ async def test_a_broken_file_is_refused_and_the_previous_answer_still_served(
 
 
 async def test_a_change_of_topics_or_examples_says_it_needs_training(
-        world: tuple[FakeTelegram, RunningBot], root: Path) -> None:
+        world: tuple[FakeTelegram, RunningBot], repo: Path) -> None:
     fake, _ = world
-    with (root / "nlu" / "en" / "rights.yml").open("a", encoding="utf-8") as handle:
+    with (repo / "nlu" / "en" / "rights.yml").open("a", encoding="utf-8") as handle:
         handle.write("- intent: rights_detention\n  examples: |\n    - the police took my brother away\n")
     assert (await reload(fake)).split("\n") == [
         "Content reloaded: no change.",
