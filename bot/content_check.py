@@ -222,7 +222,7 @@ def check_directory(directory: Directory) -> list[Problem]:
     return problems
 
 
-def _nlu_examples(path: Path) -> list[tuple[str, str, int]]:
+def nlu_examples(path: Path) -> list[tuple[str, str, int]]:
     """(intent, example, line) for each example of a Rasa NLU file."""
     node = yaml.compose(path.read_text(encoding="utf-8"))
     found: list[tuple[str, str, int]] = []
@@ -251,7 +251,7 @@ def check_nlu(root: Path, content: Content, languages: LanguageRegistry | None =
     for path in sorted((root / "nlu").glob("*/*.yml")):
         language = path.parent.name
         try:
-            examples = _nlu_examples(path)
+            examples = nlu_examples(path)
         except yaml.YAMLError as exc:
             problems.append(Problem("error", str(path), f"cannot be read as YAML ({exc})"))
             continue
@@ -281,7 +281,7 @@ def check_nlu(root: Path, content: Content, languages: LanguageRegistry | None =
             problems.append(Problem("warning", f"nlu/{language}/",
                                     f"{topic!r} has {count} examples in {language}; aim for at least {MIN_EXAMPLES}"))
     for path in sorted((root / "tests" / "nlu_heldout").glob("*.yml")):
-        for _, text, line in _nlu_examples(path):
+        for _, text, line in nlu_examples(path):
             if text.casefold() in seen:
                 # The held-out text is not repeated: whoever writes training data should not see test questions.
                 problems.append(Problem("error", f"{path}:{line}", "this test question is also in the training "

@@ -12,7 +12,7 @@ from typing import Literal
 
 from babel.messages.pofile import read_po
 
-from bot.content_check import _nlu_examples, max_age_days
+from bot.content_check import max_age_days, nlu_examples
 from bot.guided.definitions import load_flows
 from bot.knowledge import AREAS, Content, load_content
 from bot.language.registry import LanguageRegistry
@@ -67,7 +67,7 @@ def _totals(root: Path, content: Content, languages: LanguageRegistry) -> dict[s
     notes = [f"note:{country}:{topic}" for country in content.countries for topic in specific]
     totals = {}
     for language in languages.codes:
-        examples = sum(len(_nlu_examples(path)) for path in sorted((root / "nlu" / language).glob("*.yml")))
+        examples = sum(len(nlu_examples(path)) for path in sorted((root / "nlu" / language).glob("*.yml")))
         totals[language] = {
             "answers": f"{sum(1 for t in content.topics if (t, language) in content.entries)}/{len(content.topics)}",
             "flow texts": f"{sum(1 for k in flow_keys if (language, f'flow:{k}') in content.texts)}/{len(flow_keys)}",
