@@ -1,5 +1,5 @@
 """Command line: `python -m bot run | console | telegram | classify | train | check-content | review | approve |
-coverage | preview | add-language | suggestions | flows | invite | migrate`."""
+coverage | preview | add-language | suggestions | flows | invite | migrate | health`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     invite = sub.add_parser("invite", help="print a single-use invite code (the first coordinator's, for example)")
     invite.add_argument("role", nargs="?", choices=("coordinator", "volunteer"), default="coordinator")
     sub.add_parser("migrate", help="bring the database schema to the newest migration")
+    sub.add_parser("health", help="whether the bot, the engine and the database answer (exit 1 if one does not)")
     good = sub.add_parser("suggestions", help="the answers volunteers marked with /good, for the editors")
     good.add_argument("--all", action="store_true", help="the handled ones too")
     good.add_argument("--done", type=int, metavar="ID", help="mark one used")
@@ -134,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
 
         request = Request(args.all, args.done, args.dismiss, args.note, args.export)
         return asyncio.run(run_suggestions(settings.database_url, request))
+    if command == "health":
+        logs.configure_logging("WARNING", None)  # the terminal is for the report
+        from bot.health import run_health
+
+        return asyncio.run(run_health(settings))
     if command in {"invite", "migrate"}:
         configure_logging(settings, to_file=False)
         return asyncio.run(_database_command(settings, command, getattr(args, "role", "")))

@@ -20,13 +20,15 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.handlers import buttons, commands, errors, handoff, messages
+from bot.handlers import buttons, commands, errors, gate, handoff, messages
 from bot.handlers.context import BotContext
 from bot.handlers.volunteers import VOLUNTEER_COMMANDS
 from bot.handoff.senders import TelegramSender
+from bot.intake import ConfirmingBot, handled
 from bot.logs import quiet_third_parties
 from bot.services import open_services
 from bot.settings import Settings
@@ -59,12 +61,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
+            handled(update)
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._pending[chat.id] = self._pending.get(chat.id, 0) + 1
         try:
             async with lock:
                 await coroutine
+            handled(update)
         finally:
             self._pending[chat.id] -= 1
             if not self._pending[chat.id]:  # forget idle chats
@@ -87,29 +91,36 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         services = await exit_stack.enter_async_context(open_services(settings))
         application.bot_data["services"] = services
         services.handoff.start(TelegramSender(application.bot))
+        services.health.start(application.bot.send_message)  # alerts bypass the outbox: the database may be down
+        services.retention.start()
         await _publish_commands(application)
 
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await exit_stack.aclose()
 
+    bot = ConfirmingBot(settings.telegram_token, settings.telegram_api_url,
+                        settings.telegram_api_url.replace("/bot", "/file/bot"))
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_token)
-        .base_url(settings.telegram_api_url)
-        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    bot.confirm_after(application.update_queue)  # updates are confirmed to Telegram once handled
     register_handlers(application)
     return application
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, gate.gate), group=-1)  # bans and flood limits first
     application.add_handler(MessageHandler(~private, messages.group), group=0)
+    not_written_to_us = (filters.StatusUpdate.ALL | filters.SUCCESSFUL_PAYMENT | filters.UpdateType.BUSINESS_MESSAGES
+                         | filters.UpdateType.GUEST_MESSAGE)
+    application.add_handler(MessageHandler(not_written_to_us, messages.not_written_to_the_assistant))
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))

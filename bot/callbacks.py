@@ -19,6 +19,8 @@ _HANDOFF = re.compile(
     r"(take|report|allow|reject):\d{1,12}|rate:\d{1,12}:[1-5]|leave|canned:[a-z_]{1,16}"
     r"|vlang:[a-z]{2,3}|vskill:[a-z_]{1,16}|vmax:\d"
 )
+# Ids in handoff buttons are database keys: PostgreSQL refuses a query with one beyond its INTEGER.
+MAX_ID = 2**31 - 1
 # Guided flows. Whether the flow, node, category or city exists is checked where they are used.
 _STEPS = re.compile(r"[a-z_]{1,24}:\d{1,2}")
 _WALK = re.compile(r"[a-z_]{1,24}:[a-z_]{1,24}")
@@ -46,7 +48,7 @@ def encode(action: ButtonAction) -> str:
 
 def decode(data: str | None, *, topics: set[str] | frozenset[str], languages: tuple[str, ...]) -> ButtonAction | None:
     """The action behind `data`, or None when it is not one this bot could have sent."""
-    if not data or len(data.encode()) > 64:
+    if not data or len(data.encode("utf-8", "surrogatepass")) > 64:  # forged data may hold lone surrogates
         return None
     prefix, _, value = data.partition(":")
     if prefix == "t" and value in topics:
@@ -59,7 +61,7 @@ def decode(data: str | None, *, topics: set[str] | frozenset[str], languages: tu
         return ButtonAction("language", value)
     if prefix == "f" and value in {"yes", "no"}:
         return ButtonAction("forget", value)
-    if prefix == "o" and _HANDOFF.fullmatch(value):
+    if prefix == "o" and _HANDOFF.fullmatch(value) and all(int(n) <= MAX_ID for n in re.findall(r"\d+", value)):
         return ButtonAction("handoff", value)
     if prefix == "s" and _STEPS.fullmatch(value):
         return ButtonAction("steps", value)

@@ -172,6 +172,7 @@ async def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO
     async with open_services(settings) as services:
         chat = ConsoleChat(services, out)
         services.handoff.start(chat.sender)
+        services.retention.start()
         interactive = stdin.isatty()
         if interactive:
             print("Type your question in any language. Numbers choose a button; /language, /menu, "

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import limits
 from bot.callbacks import ButtonAction
 from bot.db import preferences
 from bot.emergency import EmergencyRules
@@ -172,6 +173,11 @@ class Conversation:
         elif not_understood_twice:
             await self._escalate(user, language, "not_understood", None)
 
+    async def emergency_only(self, user: User, text: str) -> AsyncIterator[Said]:
+        """The emergency answer alone, in the language of `text` (for a user the assistant otherwise ignores)."""
+        resolution, _, _ = await self._resolve(user, clean_text(text))
+        yield Said(Emergency(), resolution.language)
+
     async def on_button(self, user: User, action: ButtonAction | None) -> AsyncIterator[Said]:
         """Answer a button press (None: data this bot could not have sent)."""
         language = await self.language_of(user)
@@ -301,9 +307,11 @@ class Conversation:
             yield Said(Notice("not_forgotten"), language)
             return
         if self.handoff is not None:
-            await self.handoff.forget(user.key)
+            await self.handoff.forget(user.key, user.chat_id)
         async with self.sessions.begin() as session:
             await preferences.forget_user(session, user.key)
+            await recent.forget(session, user.key)
+            await limits.forget_user(session, user.key)
         await self.tracker_store.delete_conversation(user.engine_id)
         logger.info("user data deleted on request")
         yield Said(Notice("forgotten"), language)

@@ -296,6 +296,8 @@ class Renderer:
             return tr._("From now on I will write in {language}.").format(language=name), []
         if kind == "forgotten":
             return tr._("Done. I deleted everything stored about you. If you write again, I start from zero."), []
+        if kind in {"flood", "flood_handoff", "banned"}:
+            return self._abuse_notice(kind, language, tr), []  # no buttons: nothing invites more presses
         if kind == "media":
             text = tr._("I cannot open photos, voice messages, videos or files. Please write your question in a "
                         "few words, or choose a topic. You can also talk to a person.")
@@ -325,6 +327,16 @@ class Renderer:
         if kind == "unknown_command":
             text = text.format(command=params.get("command", ""))
         return text, menu
+
+    def _abuse_notice(self, kind: str, language: str, tr: Translator) -> str:
+        if kind == "flood":
+            return tr._("You are sending messages very fast. Please wait a minute, then write again.")
+        if kind == "flood_handoff":
+            return tr._("You are sending messages very fast. This message and those you send in the next minute "
+                        "do not reach the volunteer. Please wait a minute, then send them again.")
+        # TRANSLATORS: sent once to a person a coordinator banned; neutral on purpose, no reason given.
+        # The emergency answer and numbers follow it.
+        return tr._("This assistant can no longer answer your messages.") + "\n\n" + self._emergency(language, tr)
 
     def _retention(self, tr: Translator) -> str:
         days = self.retention_days

@@ -19,6 +19,9 @@ NoticeKind = Literal[
     "forget_confirm",
     "forgotten",
     "not_forgotten",
+    "flood",
+    "flood_handoff",
+    "banned",
 ]
 
 

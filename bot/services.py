@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.abuse import Gatekeeper
+from bot.bans import Bans
 from bot.content_reload import ContentReload, ContentReloader
 from bot.conversation import Conversation, User
 from bot.db.session import create_engine, create_schema, session_factory
@@ -23,13 +25,16 @@ from bot.guided.guide import Guide
 from bot.guided.rendering import GuideRenderer
 from bot.handoff.service import Handoff
 from bot.handoff.texts import HandoffTexts
+from bot.health import HEARTBEAT_FILE, HealthMonitor
 from bot.i18n import Catalogs
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.language.detection import LanguageDetector
 from bot.language.registry import LanguageRegistry
 from bot.language.resolver import LanguageResolver
+from bot.limits import FloodLimiter
 from bot.pseudonyms import pseudonym
 from bot.rendering import Renderer
+from bot.retention import Retention
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,9 @@ class Services:
     renderer: Renderer
     handoff: Handoff
     reloader: ContentReloader
+    gatekeeper: Gatekeeper  # bans and flood limits, before anything else sees an update
+    health: HealthMonitor  # probes the engine and the database; started with the Telegram bot
+    retention: Retention  # deletes what is older than RETENTION_DAYS; started with the bot or the console
 
     async def reload_content(self) -> ContentReload:
         """Serve the knowledge base, flows, directory and catalogs as the files now say (if they check out)."""
@@ -97,7 +105,7 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         tracker_store = EngineTrackerStore(settings.engine_database_url)
         stack.push_async_callback(tracker_store.close)
         if start_engine:
-            await stack.enter_async_context(running_engine(settings, engine))
+            await stack.enter_async_context(running_engine(settings, engine, required=False))
         handoff = Handoff.build(
             sessions, HandoffTexts(catalogs, languages, knowledge), settings.handoff,
             retention=timedelta(days=settings.retention_days), reset_engine=tracker_store.delete_conversation,
@@ -111,7 +119,15 @@ async def open_services(settings: Settings, *, start_engine: bool = True) -> Asy
         renderer = Renderer(knowledge, catalogs, languages, settings.country, settings.retention_days,
                             GuideRenderer(knowledge, guide))
         reloader = ContentReloader(settings.root, sessions, languages, knowledge, guide, catalogs, emergency)
+        gatekeeper = Gatekeeper(FloodLimiter(sessions, settings.flood), Bans(handoff.desk))
+        health = HealthMonitor(engine, database, handoff.desk, settings.state_dir / HEARTBEAT_FILE,
+                               every=settings.health_probe_every, alert_after=settings.health_alert_after)
+        stack.push_async_callback(health.stop)
+        retention = Retention(timedelta(days=settings.retention_days), sessions, handoff.timers, tracker_store,
+                              settings.state_dir / "logs")
+        stack.push_async_callback(retention.stop)
         logger.info("services ready: %d languages, %d topics, %d danger phrases",
                     len(languages.codes), len(knowledge.topics), emergency.size)
         yield Services(settings, database, sessions, languages, resolver, emergency, knowledge,
-                       catalogs, engine, tracker_store, conversation, renderer, handoff, reloader)
+                       catalogs, engine, tracker_store, conversation, renderer, handoff, reloader, gatekeeper,
+                       health, retention)

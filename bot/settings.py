@@ -48,6 +48,20 @@ class HandoffPolicy:
 
 
 @dataclass(frozen=True)
+class FloodPolicy:
+    """How many messages a user may send (bot/limits.py); emergencies are never limited, staff never."""
+
+    per_minute: float = 20.0  # what reaches the assistant, on average; 0 turns the limit off
+    burst: float = 10.0  # this many more at once
+    handoff_per_minute: float = 60.0  # what is relayed to the volunteer holding the user's case
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> FloodPolicy:
+        return cls(per_minute=_float(env, "FLOOD_MESSAGES_PER_MINUTE", 20.0), burst=_float(env, "FLOOD_BURST", 10.0),
+                   handoff_per_minute=_float(env, "FLOOD_HANDOFF_MESSAGES_PER_MINUTE", 60.0))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the assistant can be configured with; see README.md, "Configuration"."""
 
@@ -72,11 +86,16 @@ class Settings:
     retention_days: int
     log_level: str
     handoff: HandoffPolicy = field(default_factory=HandoffPolicy)
+    flood: FloodPolicy = field(default_factory=FloodPolicy)
     # Show the invented entries of knowledge_base/services/sample.yml (marked as examples). On by default
     # in the console, off by default on Telegram, where real people must never be sent to them.
     service_samples: bool = False
     # Serve only answers a second person approved (`make approve`); the others say they are being checked.
     reviewed_only: bool = False
+    # The health monitor: how often it probes the engine and the database (seconds), and after how long
+    # an outage is reported to the coordinators.
+    health_probe_every: float = 15.0
+    health_alert_after: timedelta = timedelta(seconds=60)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,7 +122,8 @@ class Settings:
             engine_url=env.get("ENGINE_URL", "http://127.0.0.1:5005").rstrip("/"),
             engine_token=env.get("ENGINE_TOKEN") or _secret(state_dir, "engine.token"),
             engine_database_url=env.get("ENGINE_DATABASE_URL", default_engine_db),
-            engine_timeout=_float(env, "ENGINE_TIMEOUT", 2.5),
+            # Two of the three seconds a user may wait for an apology: the rest is for the database and Telegram.
+            engine_timeout=_float(env, "ENGINE_TIMEOUT", 2.0),
             engine_autostart=_bool(env, "ENGINE_AUTOSTART", True),
             pseudonym_key=(env.get("PSEUDONYM_KEY") or _secret(state_dir, "pseudonym.key")).encode(),
             country=env.get("COUNTRY", "TR").upper(),
@@ -111,8 +131,11 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", 30),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             handoff=HandoffPolicy.from_env(env),
+            flood=FloodPolicy.from_env(env),
             service_samples=_bool(env, "SERVICE_SAMPLES", not env.get("TELEGRAM_BOT_TOKEN")),
             reviewed_only=_bool(env, "SERVE_ONLY_REVIEWED", False),
+            health_probe_every=_float(env, "HEALTH_PROBE_SECONDS", 15.0),
+            health_alert_after=timedelta(seconds=_float(env, "HEALTH_ALERT_SECONDS", 60.0)),
         )
 
 

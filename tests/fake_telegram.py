@@ -2,6 +2,9 @@
 
 python-telegram-bot talks to it through its `base_url`, exactly as it talks to Telegram: the
 tests push updates into getUpdates and read what the bot sent with sendMessage and friends.
+Like Telegram, getUpdates hands out an update again until a later call's `offset` confirms it,
+the documented limits are enforced (4096 characters of text, 1024 of a caption, 64 bytes of
+button data: "Bad Request"), and a test can make calls fail (`fail`, `fail_next`) or hang (`stall`).
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ class FakeTelegram:
 
     def __init__(self, token: str = "123456:TEST-token") -> None:
         self.token = token
-        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # Updates not yet confirmed by an `offset`: getUpdates returns them again until they are.
+        self.updates: list[dict[str, Any]] = []
+        self._updates_changed = asyncio.Condition()
+        self.fetched: list[int] = []  # update ids in the order getUpdates returned them (repeats included)
         self.sent: list[Sent] = []
         self._sent_event = asyncio.Condition()
         self._update_ids = itertools.count(1)
@@ -71,7 +77,11 @@ class FakeTelegram:
         self.keep_sent = True
         # Errors to answer the next calls to a chat with: (error_code, description, retry_after or None).
         self.failures: dict[int, list[tuple[int, str, int | None]]] = {}
+        # Errors to answer the next calls of a method with (`fail`), and calls to answer late (`stall`).
+        self.method_failures: dict[str, list[tuple[int, str, int | None, int | None]]] = {}
+        self.stalls: dict[str, list[tuple[float, bool, int | None]]] = {}
         self.refused: list[Sent] = []
+        self.enforce_limits = True
 
     @property
     def base_url(self) -> str:
@@ -123,7 +133,9 @@ class FakeTelegram:
                         "chat": {"id": user_id, "type": "private"}, "text": "menu"}}}
 
     async def push(self, update: dict[str, Any]) -> None:
-        await self.updates.put(update)
+        async with self._updates_changed:
+            self.updates.append(update)
+            self._updates_changed.notify_all()
 
     def messages_to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.method == "sendMessage" and s.chat_id == chat_id]
@@ -143,6 +155,25 @@ class FakeTelegram:
     def fail_next(self, chat_id: int, code: int, description: str, retry_after: int | None = None) -> None:
         """Answer the bot's next call to `chat_id` with an error, as Telegram does."""
         self.failures.setdefault(chat_id, []).append((code, description, retry_after))
+
+    def fail(self, method: str, code: int, description: str, *, times: int = 1, retry_after: int | None = None,
+             chat_id: int | None = None) -> None:
+        """Answer the next `times` calls of `method` (to `chat_id` only, when given) with a Telegram error.
+
+        For example 429 "Too Many Requests: retry after 2" with `retry_after=2`, 403 "Forbidden: bot was
+        blocked by the user", 400 "Bad Request: message is too long" or "Bad Request: BUTTON_DATA_INVALID".
+        """
+        self.method_failures.setdefault(method, []).extend([(code, description, retry_after, chat_id)] * times)
+
+    def stall(self, method: str, seconds: float, *, times: int = 1, delivered: bool = True,
+              chat_id: int | None = None) -> None:
+        """Answer the next `times` calls of `method` (to `chat_id` only, when given) after `seconds`.
+
+        Longer than the client waits, that is a timeout. `delivered`: Telegram carried the call out
+        and only its answer is late (a client that retries sends it twice); otherwise the call never
+        reached Telegram.
+        """
+        self.stalls.setdefault(method, []).extend([(seconds, delivered, chat_id)] * times)
 
     async def wait_for_messages(self, chat_id: int, count: int, wait: float = 20.0) -> list[Sent]:
         """Wait until the bot has sent `count` messages to `chat_id` in all; return them."""
@@ -170,22 +201,24 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         if method == "getUpdates":
-            batch = await self._get_updates(params)
-            if request.transport is None or request.transport.is_closing():
-                # The poller went away (a stopping bot): like Telegram, keep the updates for the next one.
-                for update in batch:
-                    self.updates.put_nowait(update)
-                return web.json_response({"ok": True, "result": []})
-            return web.json_response({"ok": True, "result": batch})
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
         chat = params.get("chat_id")
-        pending = self.failures.get(int(chat)) if chat is not None and str(chat).lstrip("-").isdigit() else None
-        if pending:
-            code, description, retry_after = pending.pop(0)
+        chat_id = int(chat) if chat is not None and str(chat).lstrip("-").isdigit() else None
+        pending = self.failures.get(chat_id) if chat_id is not None else None
+        failure = pending.pop(0) if pending else (self._method_failure(method, chat_id) or self._over_limit(params)
+                                                     or self._refused_text(method, params))
+        if failure:
+            code, description, retry_after = failure
             error: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
             if retry_after is not None:
                 error["parameters"] = {"retry_after": retry_after}
             self.refused.append(Sent(method, params))
             return web.json_response(error, status=code)
+        stall, delivered = self._stall(method, chat_id)
+        if not delivered:
+            self.refused.append(Sent(method, params))
+            await asyncio.sleep(stall)
+            return web.json_response({"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504)
         result = self._answer(method, params)
         sent = Sent(method, params)
         if self.listener is not None:
@@ -194,7 +227,53 @@ class FakeTelegram:
             async with self._sent_event:
                 self.sent.append(sent)
                 self._sent_event.notify_all()
+        if stall:
+            await asyncio.sleep(stall)  # carried out, but the answer comes after the client gave up
         return web.json_response({"ok": True, "result": result})
+
+    def _stall(self, method: str, chat_id: int | None) -> tuple[float, bool]:
+        planned = self.stalls.get(method, [])
+        for index, (seconds, delivered, only_chat) in enumerate(planned):
+            if only_chat is None or only_chat == chat_id:
+                del planned[index]
+                return seconds, delivered
+        return 0.0, True
+
+    def _method_failure(self, method: str, chat_id: int | None) -> tuple[int, str, int | None] | None:
+        planned = self.method_failures.get(method, [])
+        for index, (code, description, retry_after, only_chat) in enumerate(planned):
+            if only_chat is None or only_chat == chat_id:
+                del planned[index]
+                return code, description, retry_after
+        return None
+
+    def _over_limit(self, params: dict[str, Any]) -> tuple[int, str, int | None] | None:
+        """Telegram's documented limits, answered as Telegram answers them."""
+        if not self.enforce_limits:
+            return None
+        if _utf16_length(str(params.get("text") or "")) > 4096:
+            return 400, "Bad Request: message is too long", None
+        if _utf16_length(str(params.get("caption") or "")) > 1024:
+            return 400, "Bad Request: message caption is too long", None
+        markup = params.get("reply_markup") or {}
+        markup = json.loads(markup) if isinstance(markup, str) else markup
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                    return 400, "Bad Request: BUTTON_DATA_INVALID", None
+        return None
+
+    def _refused_text(self, method: str, params: dict[str, Any]) -> tuple[int, str, int | None] | None:
+        """An empty message, or a button answer over Telegram's 200 characters."""
+        if not self.enforce_limits:
+            return None
+        text = params.get("text")
+        if method in {"sendMessage", "editMessageText"} and not str(text or "").strip():
+            return 400, "Bad Request: message text is empty", None
+        if method == "answerCallbackQuery" and _utf16_length(str(text or "")) > 200:
+            return 400, "Bad Request: MESSAGE_TOO_LONG", None
+        return None
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -202,6 +281,9 @@ class FakeTelegram:
         data = await request.post()
         params: dict[str, Any] = {}
         for key, value in data.items():
+            if key in {"text", "caption"}:  # what people read is never JSON, even when it looks like it
+                params[key] = value
+                continue
             try:
                 params[key] = json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value
             except json.JSONDecodeError:
@@ -209,14 +291,18 @@ class FakeTelegram:
         return params
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Confirm the updates below `offset`; return the others, waiting up to `timeout` for one (long polling)."""
         timeout = float(params.get("timeout", 0) or 0)
-        batch: list[dict[str, Any]] = []
-        try:
-            batch.append(await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.05)))
-        except TimeoutError:
-            return []
-        while not self.updates.empty():
-            batch.append(self.updates.get_nowait())
+        offset = int(params.get("offset", 0) or 0)
+        limit = int(params.get("limit", 100) or 100)
+        async with self._updates_changed:
+            if offset > 0:
+                self.updates = [update for update in self.updates if update["update_id"] >= offset]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._updates_changed.wait_for(lambda: bool(self.updates)),
+                                       max(timeout, 0.05))
+            batch = self.updates[:limit]
+        self.fetched += [update["update_id"] for update in batch]
         return batch
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
@@ -235,6 +321,10 @@ class FakeTelegram:
         if method == "copyMessage":
             return {"message_id": next(self._message_ids)}
         return True  # answerCallbackQuery, setMyCommands, deleteWebhook, ...
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 @contextlib.asynccontextmanager

@@ -284,7 +284,7 @@ async def test_outbox_honours_retry_after_and_reports_what_cannot_be_delivered(h
     sender.script[user_chat] = [Undeliverable("forbidden: bot was blocked by the user")]
     await handoff.relay.from_volunteer(Incoming(1, 302, "text", "third"))
     await drain(handoff, sender)
-    assert any("could not be delivered" in t for t in sender.texts_to(1))
+    assert any("has blocked the bot" in t and "closed" in t for t in sender.texts_to(1))  # 403: the case ends
     async with handoff.desk.sessions() as session:
         failed = await session.scalar(select(func.count()).select_from(OutboxMessage)
                                       .where(OutboxMessage.status == "failed"))

@@ -122,3 +122,31 @@ class ServiceEntry(Base):
     review: Mapped[str] = mapped_column(String(32), default="draft")
     sample: Mapped[bool] = mapped_column(Boolean, default=False)
     source_file: Mapped[str] = mapped_column(String(300))
+
+
+class FloodBucket(Base):
+    """How many messages a user may still send now, per scope (bot/limits.py); dropped when idle."""
+
+    __tablename__ = "flood_buckets"
+
+    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # assistant | handoff
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Compare-and-set counter: two bot processes updating one bucket never both win.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ban(Base):
+    """A user a coordinator banned, by pseudonym only; the assistant ignores them except in an emergency."""
+
+    __tablename__ = "bans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), unique=True)
+    case_label: Mapped[str] = mapped_column(String(8))  # how coordinators know the person
+    reason: Mapped[str | None] = mapped_column(Text)
+    banned_by: Mapped[int | None] = mapped_column(Integer)  # volunteers.id of the coordinator
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one notice the person gets

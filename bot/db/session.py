@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -13,21 +13,27 @@ from bot.db.urls import async_url
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer."""
+    """Create the engine; SQLite gets WAL and a busy timeout so readers never block the writer.
+
+    Query parameters are people's words and chat ids: they never appear in logs or error messages.
+    A SQLite writer waits up to 15 s for another one (`?timeout=SECONDS` in the URL changes it);
+    PostgreSQL connections are checked before use, so a restarted server is simply reconnected to.
+    """
     url = async_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 15})
+        timeout = float(str(make_url(url).query.get("timeout", 15)))
+        engine = create_async_engine(url, connect_args={"timeout": timeout}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,6 +8,7 @@ user's words. `parse` (the HTTP API's /model/parse, no conversation) serves the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class EngineClient:
         self, base_url: str, token: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self._token = token
+        self._timeout = timeout
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
@@ -95,12 +97,16 @@ class EngineClient:
         body = await self._post("/webhooks/assistant/message", payload,
                                 headers={"Authorization": f"Bearer {self._token}"})
         try:
+            if not isinstance(body["intent"], str) or not _INTENT_NAME.match(body["intent"]):
+                raise ValueError("intent")
             parse = Parse(
-                str(body["intent"]),
+                body["intent"],
                 float(body["confidence"]),
                 tuple((str(name), float(confidence)) for name, confidence in body.get("ranking", [])),
             )
-            messages = list(body["messages"])
+            messages = body["messages"]
+            if not isinstance(messages, list):
+                raise TypeError("messages")
         except (KeyError, TypeError, ValueError) as exc:
             raise EngineProtocolError(f"unexpected channel response: {type(exc).__name__}") from exc
         payloads = []
@@ -115,10 +121,12 @@ class EngineClient:
     async def model_file(self) -> str | None:
         """The file name of the model the engine has loaded, or None."""
         try:
-            response = await self._http.get("/status", params={"token": self._token})
-            name = response.json().get("model_file") if response.status_code == 200 else None
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.get("/status", params={"token": self._token})
+            body = response.json() if response.status_code == 200 else None
+            name = body.get("model_file") if isinstance(body, dict) else None
             return str(name) if name else None
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, TimeoutError):
             return None
 
     async def ready(self) -> bool:
@@ -128,8 +136,11 @@ class EngineClient:
     async def _post(self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None,
                     headers: dict[str, str] | None = None) -> Any:
         try:
-            response = await self._http.post(path, json=payload, params=params, headers=headers)
-        except httpx.TimeoutException as exc:
+            # One deadline for the whole call: httpx's timeouts apply to each phase (connect, each read),
+            # so an engine that trickles its answer would otherwise hold the user indefinitely.
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(path, json=payload, params=params, headers=headers)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise EngineUnavailable(f"engine timed out on {path}") from exc
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"engine unreachable on {path}: {type(exc).__name__}") from exc

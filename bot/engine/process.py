@@ -1,7 +1,9 @@
 """The engine's lifecycle: train when the sources changed, start `rasa run` on loopback, stop it.
 
 Rasa runs from its own virtual environment (.venv-rasa, Python 3.10); this module only spawns
-its command-line tool, so nothing of Rasa is imported into the bot's process.
+its command-line tool, so nothing of Rasa is imported into the bot's process. An engine the bot
+started itself is supervised: if it dies, it is started again (waiting longer after each failed
+start), while users get the bot's apology and emergency answers in the meantime.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import signal
@@ -16,7 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +38,9 @@ MODEL_SOURCES = ("config.yml", "flows", "nlu", "requirements/engine.lock")
 DOMAIN_PATH = "flows/domain"
 DATA_PATHS = ("nlu", "flows/rules")
 READY_TIMEOUT = 180.0
+# Seconds to wait before each attempt to start a dead engine again; the last one repeats.
+RESTART_DELAYS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
+STABLE_AFTER = 120.0  # an engine that ran this long before dying is started again without delay growth
 
 
 def rasa_executable(settings: Settings) -> Path:
@@ -45,9 +51,15 @@ def rasa_executable(settings: Settings) -> Path:
 
 
 def engine_environment(settings: Settings) -> dict[str, str]:
-    """Environment of engine processes: no telemetry, no GPU probing, our components importable."""
+    """Environment of engine processes: no telemetry, no GPU probing, our components importable.
+
+    Never below INFO: at DEBUG Rasa logs the words of every message it parses (and its libraries,
+    SQLAlchemy among them, the parameters of every query).
+    """
     env = dict(os.environ)
     env.update(
+        LOG_LEVEL="INFO" if settings.log_level in {"DEBUG", "NOTSET", "INFO"} else settings.log_level,
+        LOG_LEVEL_LIBRARIES="ERROR",
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="3",
         CUDA_VISIBLE_DEVICES="",
@@ -157,6 +169,8 @@ class EngineServer:
         self.model = model
         self.process: asyncio.subprocess.Process | None = None
         self.log_path = settings.state_dir / "logs" / "engine.log"
+        self.restarts = 0
+        self._supervisor: asyncio.Task[None] | None = None
 
     async def start(self, client: EngineClient) -> None:
         """Start the server and wait until its model is loaded."""
@@ -185,15 +199,56 @@ class EngineServer:
             if await client.ready():
                 return
             await asyncio.sleep(0.5)
-        await self.stop()
+        await self._terminate()
         raise EngineUnavailable(f"the engine did not become ready in {READY_TIMEOUT:.0f} s; see {self.log_path}")
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    def supervise(self, client: EngineClient, on_restart: Callable[[int], object] | None = None,
+                  delays: Sequence[float] = RESTART_DELAYS) -> None:
+        """Start the server again whenever it exits on its own (until `stop`), calling `on_restart(pid)`."""
+        self._supervisor = asyncio.create_task(self._keep_running(client, on_restart, delays),
+                                               name="engine-supervisor")
+
+    async def _keep_running(self, client: EngineClient, on_restart: Callable[[int], object] | None,
+                            delays: Sequence[float]) -> None:
+        attempts = itertools.count()
+        while (process := self.process) is not None:
+            started = time.monotonic()
+            code = await process.wait()
+            if self.process is not process:  # stopped on purpose
+                return
+            if time.monotonic() - started >= STABLE_AFTER:  # it ran a while: short delays again
+                attempts = itertools.count()
+            logger.error("the engine exited with code %s; starting it again", code)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)  # what is left of its process group holds the port
+            while True:
+                attempt = next(attempts)
+                await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+                try:
+                    await self.start(client)
+                except (EngineUnavailable, OSError) as exc:
+                    logger.error("the engine did not start again: %s", (str(exc).splitlines() or [""])[0])
+                    continue
+                self.restarts += 1
+                logger.warning("the engine is running again (restart %d)", self.restarts)
+                if on_restart is not None and self.pid is not None:
+                    on_restart(self.pid)
+                break
+
     async def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after ten seconds)."""
+        """Stop supervising, then stop the server (SIGTERM, then SIGKILL after ten seconds)."""
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+        await self._terminate()
+
+    async def _terminate(self) -> None:
         process, self.process = self.process, None
         if process is None or process.returncode is not None:
             return
@@ -232,10 +287,13 @@ def _stop_stale_engine(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def running_engine(settings: Settings, client: EngineClient) -> AsyncIterator[EngineServer | None]:
-    """Use the engine at ENGINE_URL if it answers; otherwise train if needed and start one.
+async def running_engine(settings: Settings, client: EngineClient, *,
+                         required: bool = True) -> AsyncIterator[EngineServer | None]:
+    """Use the engine at ENGINE_URL if it answers; otherwise train if needed and start one (supervised).
 
     An engine that answers with an out-of-date model is replaced when this project started it.
+    With ENGINE_AUTOSTART off and no engine answering, a caller that can serve without the engine
+    (`required=False`: the bot apologises and still answers emergencies) goes on without it.
     """
     loaded = await client.model_file()
     if loaded is not None:
@@ -249,12 +307,18 @@ async def running_engine(settings: Settings, client: EngineClient) -> AsyncItera
             yield None
             return
     if not settings.engine_autostart:
-        raise EngineUnavailable(f"no engine answers at {settings.engine_url} and ENGINE_AUTOSTART is off")
+        if required:
+            raise EngineUnavailable(f"no engine answers at {settings.engine_url} and ENGINE_AUTOSTART is off")
+        logger.error("no engine answers at %s and ENGINE_AUTOSTART is off; starting without it",
+                     settings.engine_url)
+        yield None
+        return
     model = await asyncio.to_thread(ensure_trained, settings)
     server = EngineServer(settings, model)
     print("Starting the engine ...", file=sys.stderr, flush=True)
     await server.start(client)
     _pid_file(settings).write_text(str(server.pid))
+    server.supervise(client, on_restart=lambda pid: _pid_file(settings).write_text(str(pid)))
     try:
         yield server
     finally:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from telegram import Update
 
+from bot.conversation import clean_text
 from bot.handlers.context import BotContext
 from bot.handlers.sending import send_all, user_of
 from bot.replies import LanguageMenu, MainMenu, Said
@@ -53,9 +54,10 @@ async def human(update: Update, context: BotContext) -> None:
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Answer a command this bot does not have (never passed to the engine)."""
     message = update.effective_message
-    command = (message.text or "").split()[0][:32] if message and message.text else "/"
+    # Echoed back, so cleaned like any text: a lone surrogate could not even be sent to Telegram.
+    command = clean_text(message.text.split()[0])[:32] if message and message.text else ""
     await send_all(update, context, context.services.conversation.notice(
-        user_of(update, context), "unknown_command", command=command))
+        user_of(update, context), "unknown_command", command=command or "/"))
 
 
 async def _one(said: Said) -> AsyncIterator[Said]:

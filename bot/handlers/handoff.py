@@ -13,7 +13,8 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.handlers.context import BotContext
 from bot.handlers.sending import send_text, user_of
-from bot.handoff.relay import Incoming
+from bot.handoff.relay import Incoming, storable
+from bot.intake import settled
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ KINDS = ("text", "photo", "voice", "audio", "video", "video_note", "document", "
 def incoming(message: Message) -> Incoming:
     """The relay's view of a message: its kind, its text or caption, and where to copy it from."""
     kind = next((k for k in KINDS if getattr(message, k, None)), "other")
-    text = message.text if kind == "text" else message.caption
+    text = storable(message.text if kind == "text" else message.caption)  # Telegram's JSON may hold lone surrogates
     edit_date = int(message.edit_date.timestamp()) if message.edit_date else 0
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     return Incoming(message.chat.id, message.message_id, kind, text, edit_date, reply_to)
@@ -32,6 +33,12 @@ def incoming(message: Message) -> Incoming:
 
 async def relayed(update: Update, context: BotContext) -> bool:
     """Relay the message if it belongs to a handoff; True when it was handled here."""
+    handled = await _relay(update, context)
+    settled(context.bot, update)  # stored if it was a handoff message: Telegram may be told it arrived
+    return handled
+
+
+async def _relay(update: Update, context: BotContext) -> bool:
     message = update.effective_message
     if message is None or update.effective_user is None:
         return False

@@ -48,6 +48,12 @@ async def other(update: Update, context: BotContext) -> None:
     await send_all(update, context, context.services.conversation.notice(user_of(update, context), "not_text"))
 
 
+async def not_written_to_the_assistant(update: Update, context: BotContext) -> None:
+    """Ignore on purpose Telegram's notes about the chat (a pinned message, the auto-delete timer, a payment)
+    and messages of a business account or guest chat: nobody wrote them to the assistant."""
+    logger.debug("service, business or guest message ignored")
+
+
 async def group(update: Update, context: BotContext) -> None:
     """Ignore group and channel chats on purpose: people must not expose themselves there."""
     logger.debug("update from a non-private chat ignored")

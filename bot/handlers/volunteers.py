@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.handlers import commands
 from bot.handlers.context import BotContext
@@ -13,6 +17,7 @@ from bot.handlers.sending import send_text, user_of
 from bot.handoff import suggestions as good_answers
 from bot.handoff.models import Volunteer
 from bot.handoff.texts import SKILLS, Text
+from bot.health import DATABASE_TIMEOUT
 
 Command = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -237,9 +242,81 @@ async def reload(update: Update, context: BotContext) -> None:
             retrain_needed=outcome.retrain_needed, errors=outcome.errors))
 
 
+async def health(update: Update, context: BotContext) -> None:
+    """/health: whether the bot, the engine and the database answer. Works while the database is down."""
+    chat = update.effective_chat
+    assert chat is not None
+    monitor = context.services.health
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT):
+            volunteer = await context.services.handoff.volunteers.get(chat.id)
+        language = volunteer.ui_language if volunteer is not None and volunteer.is_coordinator else None
+    except Exception:  # the database is down: the coordinators as the monitor last read them
+        cached = monitor.is_coordinator(chat.id)
+        language = cached.language if cached is not None else None
+    if language is None:
+        await commands.unknown_command(update, context)
+        return
+    started = time.monotonic()
+    try:
+        await context.bot.get_me()
+        telegram_up = True
+    except TelegramError:
+        telegram_up = False
+    rows: list[tuple[str, bool, float, timedelta | None]] = [("bot", telegram_up, time.monotonic() - started, None)]
+    rows += [(check.component, check.up, check.seconds, monitor.down_for(check.component))
+             for check in await monitor.check()]
+    await send_text(context, chat.id, context.services.handoff.desk.texts.health_report(language, rows).text)
+
+
+async def ban(update: Update, context: BotContext) -> None:
+    """/ban CASE [reason]: the assistant ignores the person of that case from now on, except emergencies."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        args = _args(context)
+        if not args:
+            await _reply(context, coordinator, _notice(context, coordinator, "ban_usage"))
+            return
+        label, reason = args[0].upper()[:8], " ".join(args[1:]) or None
+        outcome, number = await context.services.gatekeeper.bans.ban(coordinator.chat_id, label, reason)
+        if outcome == "banned":
+            await _reply(context, coordinator, _notice(context, coordinator, "banned_done", label=label,
+                                                       number=str(number)))
+        elif outcome == "already":
+            await _reply(context, coordinator, _notice(context, coordinator, "already_banned", label=label,
+                                                       number=str(number)))
+        else:
+            await _reply(context, coordinator, _notice(context, coordinator, "not_found", label=label))
+
+
+async def unban(update: Update, context: BotContext) -> None:
+    """/unban NUMBER|CASE: lift a ban."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        reference = (_args(context) or [""])[0][:12]
+        if not reference:
+            await _reply(context, coordinator, _notice(context, coordinator, "unban_usage"))
+            return
+        number = await context.services.gatekeeper.bans.unban(coordinator.chat_id, reference)
+        if number is None:
+            await _reply(context, coordinator, _notice(context, coordinator, "not_found", label=reference))
+        else:
+            await _reply(context, coordinator, _notice(context, coordinator, "unbanned_done", number=str(number)))
+
+
+async def bans(update: Update, context: BotContext) -> None:
+    """/bans: every ban, with its number for /unban."""
+    if coordinator := await _volunteer(update, context, coordinator=True):
+        listed = await context.services.gatekeeper.bans.listed(coordinator.chat_id) or []
+        await _reply(context, coordinator, context.services.handoff.desk.texts.ban_list(coordinator.ui_language,
+                                                                                        listed))
+
+
 VOLUNTEER_COMMANDS: dict[str, Command] = {
     "volunteer": register, "profile": profile, "name": name, "online": online, "offline": offline,
     "queue": queue, "release": release, "transfer": transfer, "close": close, "canned": canned, "switch": switch,
     "good": good, "invite": invite, "volunteers": volunteers, "remove": remove, "stats": stats,
-    "transcript": transcript, "suggestions": suggestions, "reload": reload,
+    "transcript": transcript, "suggestions": suggestions, "reload": reload, "health": health,
+    "ban": ban, "unban": unban, "bans": bans,
 }
+# Refused to volunteers who are not coordinators, exactly as an unknown command is answered.
+COORDINATOR_COMMANDS = frozenset({"invite", "volunteers", "remove", "stats", "transcript", "suggestions", "reload",
+                                  "health", "ban", "unban", "bans"})

@@ -3,8 +3,16 @@
 Per recipient chat, messages carry a sequence number and go out one after another: a message
 waits while an earlier one to the same chat is still pending (for example after Telegram said
 "retry after 30 s"). Any number of bot processes may run dispatchers: a message is claimed by
-one atomic UPDATE before it is sent. Delivery is at least once; the claim makes the window in
-which a crash could send a message twice as short as one Telegram call.
+one atomic UPDATE before it is sent.
+
+Delivery is at least once, on purpose: a message lost to a person in distress is worse than one
+read twice, and Telegram has no idempotency key. A message can only be sent twice when the first
+call may have reached Telegram without its answer reaching us: a timeout after the request was
+written, or a process killed during the call (its claim expires after `CLAIM_TIMEOUT`, longer
+than a send may take). Such a resend is flagged in `error` and the log, and every message is
+tried at most `MAX_ATTEMPTS` times (flood control, which Telegram answers before doing anything,
+is not counted), so copies are bounded. Refusals that will never change (403 blocked, 400 bad
+request) are not retried.
 """
 
 from __future__ import annotations
@@ -19,15 +27,20 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.retry import is_database_fault
 from bot.handoff.models import OutboxMessage
 from bot.outgoing import Button
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-CLAIM_TIMEOUT = timedelta(seconds=60)
+SEND_DEADLINE = 25.0  # seconds one delivery may take (its Telegram calls time out sooner)
+CLAIM_TIMEOUT = timedelta(seconds=SEND_DEADLINE + 5)  # a claim older than this belongs to a dead sender
+MAYBE_TWICE = "resent after an interrupted send: may arrive twice"
+FINISH_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0, None)  # waits between tries to record Telegram's answer
 Clock = Callable[[], datetime]
 
 
@@ -36,11 +49,17 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """Telegram refused for a while (flood control, network): try again after `after` seconds."""
+    """Telegram refused for a while (flood control, network): try again after `after` seconds.
 
-    def __init__(self, after: float, reason: str) -> None:
+    `flood`: Telegram said "retry after" and took nothing. `maybe_sent`: the call may have been
+    carried out (a timeout after the request was written), so the retry may deliver it twice.
+    """
+
+    def __init__(self, after: float, reason: str, *, flood: bool = False, maybe_sent: bool = False) -> None:
         super().__init__(reason)
         self.after = after
+        self.flood = flood
+        self.maybe_sent = maybe_sent
 
 
 class Undeliverable(DeliveryError):
@@ -143,7 +162,10 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database may be briefly away: keep the loop alive
-                logger.error("outbox delivery failed: %s", type(exc).__name__, exc_info=exc)
+                if is_database_fault(exc):
+                    logger.warning("outbox waits for the database: %s", type(exc).__name__)
+                else:
+                    logger.error("outbox delivery failed: %s", type(exc).__name__, exc_info=exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll)
             self._wake.clear()
@@ -160,13 +182,15 @@ class Dispatcher:
         """Per chat, the first message (by sequence, then id) not yet done, if it is due."""
         now = self.clock()
         async with self.sessions() as session:
-            # Messages whose sender crashed mid-call go back to pending (at least once).
-            await session.execute(
+            # Messages whose sender died mid-call go back to pending (at least once), flagged.
+            interrupted = await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)
-                .values(status="pending", claimed_by=None)
+                .values(status="pending", claimed_by=None, error=MAYBE_TWICE)
             )
             await session.commit()
+            if resent := int(getattr(interrupted, "rowcount", 0) or 0):
+                logger.warning("%d outbox messages resent after an interrupted send", resent)
             rows = (await session.execute(
                 select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.status, OutboxMessage.next_attempt_at)
                 .where(OutboxMessage.status.in_(("pending", "sending")))
@@ -207,13 +231,17 @@ class Dispatcher:
                 await self._finish(message_id, "cancelled", error="nothing to edit")
                 return 1
             try:
-                sent_id = await self.sender.deliver(delivery)
-            except RetryLater as exc:
-                if message.attempts >= MAX_ATTEMPTS:
-                    await self._fail(message_id, str(exc))
-                else:
-                    await self._finish(message_id, "pending", error=str(exc)[:200],
-                                       retry_at=self.clock() + timedelta(seconds=exc.after))
+                sent_id = await asyncio.wait_for(self.sender.deliver(delivery), SEND_DEADLINE)
+            except (RetryLater, TimeoutError) as exc:
+                retry = exc if isinstance(exc, RetryLater) else RetryLater(3.0, "deadline", maybe_sent=True)
+                if not retry.flood and message.attempts >= MAX_ATTEMPTS:
+                    await self._fail(message_id, str(retry))
+                    return 1
+                if retry.maybe_sent:
+                    logger.warning("outbox message %d timed out and is retried: it may arrive twice", message_id)
+                reason = f"{retry}; {MAYBE_TWICE}" if retry.maybe_sent else str(retry)
+                await self._finish(message_id, "pending", error=reason[:200], uncount=retry.flood,
+                                   retry_at=self.clock() + timedelta(seconds=retry.after))
                 return 1
             except Undeliverable as exc:
                 await self._fail(message_id, str(exc))
@@ -222,14 +250,29 @@ class Dispatcher:
             return 1
 
     async def _finish(self, message_id: int, status: str, *, error: str | None = None,
-                      retry_at: datetime | None = None, sent_message_id: int | None = None) -> None:
-        values: dict[str, object] = {"status": status, "error": error, "claimed_by": None}
+                      retry_at: datetime | None = None, sent_message_id: int | None = None,
+                      uncount: bool = False) -> None:
+        values: dict[str, object] = {"status": status, "claimed_by": None}
+        if error is not None or status != "sent":
+            values["error"] = error  # a sent message keeps the note that it may have been sent twice
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
+        if uncount:  # flood control: Telegram took nothing, so the attempt does not count against the limit
+            values["attempts"] = OutboxMessage.attempts - 1
         if status == "sent":
             values.update(sent_message_id=sent_message_id, sent_at=self.clock())
-        async with self.sessions.begin() as session:
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+        # Telegram has answered: if this is not recorded the message is sent again, so a database
+        # that is briefly away is waited for (within the claim's lifetime) rather than given up on.
+        for pause in FINISH_PAUSES:
+            try:
+                async with self.sessions.begin() as session:
+                    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                                          .values(**values))
+                return
+            except DBAPIError as exc:
+                if pause is None or not is_database_fault(exc):
+                    raise
+                await asyncio.sleep(pause)
 
     async def _fail(self, message_id: int, reason: str) -> None:
         logger.warning("outbox message %d undeliverable: %s", message_id, reason[:80])

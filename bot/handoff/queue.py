@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db.retry import retry_on_conflict
+from bot.handoff import erasure
 from bot.handoff.models import Handoff, Offer, OutboxMessage, RecentTurn, TranscriptEntry, Volunteer
 from bot.handoff.relay import copy_to_volunteer
 from bot.handoff.routing import Desk, pick_case, skill_for
@@ -328,10 +329,12 @@ class HandoffQueue:
         return reported
 
     @retry_on_conflict
-    async def forget(self, user_key: str) -> int:
-        """Delete every case of the user (ending an open one first); returns how many were deleted."""
+    async def forget(self, user_key: str, chat_id: int | None = None) -> int:
+        """Delete every case of the user (ending an open one first) and every message to or from their chat
+        (`chat_id`, and those of their cases); returns how many cases were deleted."""
         desk = self.desk
         async with desk.sessions.begin() as session:
+            chats = await erasure.user_chats(session, user_key, chat_id)
             case = await self.desk.open_case(session, user_key)
             if case is not None:
                 volunteer = await session.get(Volunteer, case.volunteer_id) if case.volunteer_id else None
@@ -341,9 +344,10 @@ class HandoffQueue:
                         volunteer.ui_language, "user_left", label=case.label))
                     if volunteer.current_handoff_id == case.id:
                         volunteer.current_handoff_id = None
+                await erasure.keep_button_edits(session, case.id, chats)
             ids = (await session.scalars(select(Handoff.id).where(Handoff.user_key == user_key))).all()
+            await erasure.erase_user(session, user_key, ids, chats)
             await delete_cases(session, ids)
-            await session.execute(delete(RecentTurn).where(RecentTurn.user_key == user_key))
         desk.wake()
         return len(ids)
 

@@ -29,3 +29,8 @@ async def last_topic(session: AsyncSession, user_key: str) -> str | None:
         select(RecentTurn.topic).where(RecentTurn.user_key == user_key, RecentTurn.topic.is_not(None))
         .order_by(desc(RecentTurn.id)).limit(1))
     return topic
+
+
+async def forget(session: AsyncSession, user_key: str) -> None:
+    """Delete the user's exchanges (/forget)."""
+    await session.execute(delete(RecentTurn).where(RecentTurn.user_key == user_key))

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handoff import outbox
-from bot.handoff.models import Handoff, OutboxMessage, TranscriptEntry, Volunteer
+from bot.handoff.models import OPEN, Handoff, OutboxMessage, TranscriptEntry, Volunteer
 from bot.handoff.routing import Desk, pick_case
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,13 @@ class Incoming:
     text: str | None = None  # the text, or the caption of media
     edit_date: int = 0
     reply_to: int | None = None
+
+
+def storable(text: str | None) -> str | None:
+    """`text` as every database and Telegram take it: a lone surrogate or NUL becomes U+FFFD."""
+    if text is None:
+        return None
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").replace("\x00", "\ufffd")
 
 
 def has_contact_details(text: str | None) -> bool:
@@ -246,7 +253,12 @@ class Relay:
         return True
 
     async def undeliverable(self, message: OutboxMessage) -> None:
-        """Tell whoever wrote a relayed message that it finally could not be delivered."""
+        """Tell whoever wrote a relayed message that it finally could not be delivered.
+
+        Telegram's 403 to a user with an open case means they blocked the bot: the case ends there.
+        """
+        if (message.error or "").startswith("forbidden") and await self._blocked(message.chat_id):
+            return
         if message.purpose != "relay" or message.origin_chat_id is None:
             return
         async with self.desk.sessions.begin() as session:
@@ -261,3 +273,33 @@ class Relay:
                 text = self.desk.texts.volunteer_notice(language, "undelivered", label=case.label)
             await self.desk.send(session, message.origin_chat_id, text, handoff_id=case.id)
         self.desk.wake()
+
+    async def _blocked(self, chat_id: int) -> bool:
+        """The user of `chat_id` blocked the bot: end their open case, drop what waits for them, tell the volunteer."""
+        async with self.desk.sessions.begin() as session:
+            case = await session.scalar(select(Handoff).where(Handoff.user_chat_id == chat_id,
+                                                              Handoff.status.in_(OPEN)).with_for_update())
+            if case is None:
+                return False
+            waiting = case.status == "waiting"
+            case.status = "cancelled" if waiting else "closed"
+            case.closed_at, case.closed_by = self.desk.clock(), "blocked"
+            if waiting:
+                await self.desk.withdraw_offers(session, case, taken_by=None)
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_(("pending", "held")))
+                .values(status="cancelled", error="blocked by the user"))
+            volunteer = await session.get(Volunteer, case.volunteer_id) if case.volunteer_id else None
+            if volunteer is not None:
+                if volunteer.current_handoff_id == case.id:
+                    volunteer.current_handoff_id = None
+                await self.desk.send(session, volunteer.chat_id, self.desk.texts.volunteer_notice(
+                    volunteer.ui_language, "blocked", label=case.label), handoff_id=case.id)
+            engine_id, language = case.engine_id, case.language
+        logger.info("a user blocked the bot; their case is closed")
+        await self.desk.reset_engine(engine_id)
+        if waiting:
+            await self.desk.refresh_positions_now(language)
+        self.desk.wake()
+        return True

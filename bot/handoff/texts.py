@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from bot.callbacks import ButtonAction
 from bot.handoff.models import GoodAnswer
@@ -37,6 +37,17 @@ class Stats:
     ratings: int
     average_rating: float | None
     reports: int
+
+
+@dataclass(frozen=True)
+class BanLine:
+    """One ban as coordinators see it: its number, the case it was issued on, when, by whom, why."""
+
+    number: int
+    label: str
+    created_at: datetime
+    by: str | None
+    reason: str | None
 
 
 SKILLS = ("legal", "medical", "women", "mental_health", "general")
@@ -291,6 +302,8 @@ class HandoffTexts:
             "switched": tr._("Your messages now go to case {label}."),
             "undelivered": tr._("Case {label}: your message could not be delivered. The person may have blocked "
                                 "the bot."),
+            "blocked": tr._("Case {label}: the person has blocked the bot, so nothing more can reach them. The case "
+                            "is closed."),
             "removed": tr._("You are no longer registered as a volunteer. Thank you for your help."),
             "registered": tr._("Welcome! You are registered. Choose the languages you speak and your skills below, "
                                "set the name people will see with /name, then send /online."),
@@ -309,6 +322,15 @@ class HandoffTexts:
             "good_already": tr._("This reply is already in the editors' review list."),
             "good_refused": tr._("Only a text you wrote to a person can be marked as a good answer. Reply /good to "
                                  "one of your own messages."),
+            "closed_by_coordinator": tr._("Case {label} was closed by a coordinator."),
+            "ban_usage": tr._("Send /ban followed by a case code, and the reason if you like. The assistant then "
+                              "ignores the person's messages, except emergencies. /bans lists the bans."),
+            "banned_done": tr._("Ban #{number}: the person of case {label} is banned. The assistant ignores their "
+                                "messages from now on, except emergencies, and their open case was ended. "
+                                "/unban {number} lifts the ban."),
+            "already_banned": tr._("The person of case {label} is already banned (ban #{number})."),
+            "unban_usage": tr._("Send /unban followed by a ban number from /bans, or a case code."),
+            "unbanned_done": tr._("Ban #{number} lifted. The person can write again."),
             # TRANSLATORS: /good is a command; keep it as it is.
             "good_nothing": tr._("Reply /good to a message you wrote to a person to suggest it to the editors as a "
                                  "good answer. Without a reply, /good marks your last message in your current chat."),
@@ -447,6 +469,20 @@ class HandoffTexts:
             self._button(tr.p_("button", "Allow"), f"allow:{review_id}"),
             self._button(tr.p_("button", "Do not send"), f"reject:{review_id}")]])
 
+    def ban_list(self, language: str, bans: Sequence[BanLine]) -> Text:
+        """Every ban with its number for /unban (coordinators only)."""
+        tr = self.tr(language)
+        if not bans:
+            return self._done(language, tr._("Nobody is banned."))
+        lines = [tr.n_("{count} ban:", "{count} bans:", len(bans)).format(count=len(bans))]
+        for ban in bans:
+            line = tr._("#{number} · case {label} · {date} · by {name}").format(
+                number=ban.number, label=ban.label, date=format_date(ban.created_at, format="medium", locale=language),
+                name=ban.by or "?")
+            lines.append(f"{line} · {_shortened(ban.reason, 200)}" if ban.reason else line)
+        lines.append(tr._("Send /unban followed by a number to lift a ban."))
+        return self._done(language, _fitted(lines))
+
     def suggestions(self, language: str, count: int, latest: Sequence[GoodAnswer]) -> Text:
         """How many good answers wait for the editors, and the latest few."""
         tr = self.tr(language)
@@ -480,6 +516,44 @@ class HandoffTexts:
             lines.append(tr._("Topics or training examples changed as well: they take effect only after "
                               "make train and a restart."))
         return self._done(language, _fitted(lines))
+
+    def component_name(self, component: str, language: str) -> str:
+        tr = self.tr(language)
+        return {
+            "bot": tr.p_("health component", "Bot"),
+            "engine": tr.p_("health component", "Conversation engine"),
+            "database": tr.p_("health component", "Database"),
+        }.get(component, component)
+
+    def health_down(self, language: str, component: str, down_for: timedelta) -> Text:
+        """The alert: a component has not answered for a while."""
+        tr = self.tr(language)
+        return self._done(language, tr._("Alert: {component} has not answered for {duration}. Users get an "
+                                         "apology instead of answers. You will be told when it is back.").format(
+            component=self.component_name(component, language), duration=self.minutes(down_for, language)))
+
+    def health_back(self, language: str, component: str, down_for: timedelta) -> Text:
+        """The all-clear after an alert."""
+        tr = self.tr(language)
+        return self._done(language, tr._("Resolved: {component} is back after {duration}.").format(
+            component=self.component_name(component, language), duration=self.minutes(down_for, language)))
+
+    def health_report(self, language: str, checks: Sequence[tuple[str, bool, float, timedelta | None]]) -> Text:
+        """/health: one line per component (up with its latency, or down and for how long)."""
+        tr = self.tr(language)
+        lines = []
+        for component, up, seconds, down_for in checks:
+            name, milliseconds = self.component_name(component, language), round(seconds * 1000)
+            if up:
+                lines.append(tr._("{component}: up ({milliseconds} ms)").format(
+                    component=name, milliseconds=milliseconds))
+            elif down_for is not None and down_for >= timedelta(minutes=1):
+                lines.append(tr._("{component}: DOWN for {duration}").format(
+                    component=name, duration=self.minutes(down_for, language)))
+            else:
+                lines.append(tr._("{component}: DOWN (no answer after {milliseconds} ms)").format(
+                    component=name, milliseconds=milliseconds))
+        return self._done(language, "\n".join(lines))
 
     def _button(self, label: str, data: str) -> Button:
         return Button(label, ButtonAction("handoff", data))
