@@ -11,7 +11,6 @@ which may be what is down. It is only the fallback when Telegram refuses a direc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from bot.handoff.models import Volunteer
 from bot.handoff.routing import Desk
 from bot.handoff.service import utc_clock
 from bot.handoff.texts import Text
+from bot.periodic import Background
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -112,30 +112,18 @@ class HealthMonitor:
         self.coordinators: list[Coordinator] = []  # as of the last probe the database answered
         self._pending: list[tuple[int, Text]] = []
         self._send: SendText | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._job = Background("health probe")
         self._lock = asyncio.Lock()
 
     def start(self, send: SendText) -> None:
         """Probe every `every` seconds in the background; alerts go out through `send(chat_id, text)`."""
         self._send = send
-        self._task = asyncio.create_task(self._run(), name="health-monitor")
+        self._job.start(self.check, self.every)
 
     async def stop(self) -> None:
         """Stop probing; the heartbeat goes, so monitoring sees a stopped bot at once."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if await self._job.stop():
             self.heartbeat.unlink(missing_ok=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception:  # the monitor must outlive whatever it monitors
-                logger.exception("health probe failed")
-            await asyncio.sleep(self.every)
 
     def is_coordinator(self, chat_id: int) -> Coordinator | None:
         """The coordinator with this chat as last read from the database (for when it is down)."""

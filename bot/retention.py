@@ -13,7 +13,6 @@ so tests move the clock instead of waiting.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from bot.engine.tracker import EngineTrackerStore
 from bot.handoff.models import OutboxMessage, TranscriptEntry
 from bot.handoff.timers import Timers
 from bot.logs import prune_log_files
+from bot.periodic import Background
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Retention:
         self.log_folder = log_folder
         self.every = every
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._job = Background("retention sweep")
 
     async def sweep(self) -> Swept:
         """Delete everything older than the period, as of `clock()`."""
@@ -82,28 +82,12 @@ class Retention:
                         swept.cases, swept.case_messages, swept.engine_events, swept.log_files)
         return swept
 
-    async def run(self) -> None:
-        """Sweep now, then every `every` seconds until cancelled."""
-        while True:
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a database hiccup must not stop the job for good
-                logger.error("retention sweep failed: %s", type(exc).__name__, exc_info=exc)
-            await asyncio.sleep(self.every)
-
     def start(self) -> None:
-        """Run the job in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="retention")
+        """Sweep now, then every `every` seconds in the background."""
+        self._job.start(self.sweep, self.every)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._job.stop()
 
 
 def _count(result: object) -> int:

@@ -6,7 +6,6 @@ processes never re-notify, remind or requeue the same case twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.handoff.models import Handoff, Invite, Offer, OutboxMessage, RecentTurn, Volunteer
 from bot.handoff.queue import HandoffQueue, delete_cases
 from bot.handoff.routing import Desk
+from bot.periodic import repeat
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +41,7 @@ class Timers:
 
     async def run(self) -> None:
         """Sweep every `policy.sweep_every` seconds until cancelled."""
-        while True:
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a database hiccup must not stop the timers for good
-                logger.error("handoff sweep failed: %s", type(exc).__name__, exc_info=exc)
-            await asyncio.sleep(self.desk.policy.sweep_every)
+        await repeat(self.sweep, self.desk.policy.sweep_every, "handoff sweep")
 
     async def sweep(self) -> Sweep:
         now = self.desk.clock()
