@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 
 from tests.fake_telegram import FakeTelegram
 from tests.running_bot import RunningBot, register
@@ -42,3 +46,15 @@ def from_volunteer(fake: FakeTelegram, user: int) -> list[str]:
 def from_user(fake: FakeTelegram, volunteer: int, label: str) -> list[str]:
     """What the user wrote, as the volunteer received it (without the case label)."""
     return [m.text.removeprefix(f"[{label}] ") for m in fake.messages_to(volunteer) if m.text.startswith(f"[{label}]")]
+
+
+@contextlib.contextmanager
+def write_locked(database: Path) -> Iterator[None]:
+    """Another connection holds SQLite's write lock (BEGIN IMMEDIATE) until the block ends."""
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        connection.execute("COMMIT")
+        connection.close()

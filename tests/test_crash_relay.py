@@ -15,13 +15,11 @@ Every message arrives in order; duplicates are limited to the one call in flight
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from bot.handoff.models import Invite, OutboxMessage
 from bot.handoff.outbox import CLAIM_TIMEOUT, MAYBE_TWICE
 from bot.settings import ROOT
 from tests.fake_telegram import FakeTelegram
-from tests.handoff_world import VOLUNTEER_NAME, case_label, from_user, from_volunteer, take_case
+from tests.handoff_world import VOLUNTEER_NAME, case_label, from_user, from_volunteer, take_case, write_locked
 from tests.running_bot import join
 
 pytestmark = pytest.mark.engine
@@ -117,17 +115,6 @@ async def eventually(condition: Callable[[], bool], wait: float = 20.0) -> None:
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
 
-
-@contextlib.contextmanager
-def write_locked(database: Path) -> Iterator[None]:
-    """Another connection holds SQLite's write lock until the block ends."""
-    connection = sqlite3.connect(database, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        connection.execute("COMMIT")
-        connection.close()
 
 
 async def test_kill_9_in_the_middle_of_relaying_loses_no_message(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.handoff.models import Handoff, OutboxMessage
 from bot.settings import Settings
-from tests.handoff_world import from_user, from_volunteer, hold_case
+from tests.handoff_world import from_user, from_volunteer, hold_case, write_locked
 from tests.running_bot import RunningBot, running_bot
 
 pytestmark = pytest.mark.engine
@@ -28,17 +27,6 @@ pytestmark = pytest.mark.engine
 VOLUNTEER, USER, OTHER = 920, 621, 622
 SEND_AGAIN = "did not get through because of a technical problem. Please send it again"
 
-
-@contextlib.asynccontextmanager
-async def sqlite_locked(path: Path) -> AsyncIterator[None]:
-    """Another connection holds the write lock (BEGIN IMMEDIATE) until the block ends."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        connection.execute("COMMIT")
-        connection.close()
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +60,7 @@ async def test_a_short_sqlite_lock_delays_the_answers_and_loses_none(
     path = tmp_path / "bot.db"
     async with running_bot(make_settings, engine_url, DATABASE_URL=f"sqlite:///{path}") as (fake, bot):
         label = await hold_case(fake, bot, VOLUNTEER, USER)
-        async with sqlite_locked(path):
+        with write_locked(path):
             await fake.push(fake.message_update(USER, "are you there?", language_code="en"))
             await fake.push(fake.message_update(VOLUNTEER, "yes, I am", language_code="en"))
             await fake.push(fake.message_update(OTHER, "/menu", language_code="en"))
@@ -91,7 +79,7 @@ async def test_a_long_sqlite_lock_asks_for_the_message_again_and_then_relays_it_
     path = tmp_path / "bot.db"
     async with running_bot(make_settings, engine_url, DATABASE_URL=f"sqlite:///{path}?timeout=1") as (fake, bot):
         label = await hold_case(fake, bot, VOLUNTEER, USER)
-        async with sqlite_locked(path):
+        with write_locked(path):
             [reply] = await fake.say(fake.message_update(USER, "first try", language_code="en"), wait=15)
             assert SEND_AGAIN in reply.text
         await asyncio.sleep(1.5)  # the outbox and the timers meet the lock too
