@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.telegram_limits import CALLBACK_DATA_LIMIT
+
 ButtonKind = Literal["topic", "area", "menu", "languages", "language", "human", "forget", "handoff",
                      "steps", "walk", "finder"]
 AREAS_WITH_MENUS = ("rights", "asylum", "services")
@@ -48,7 +50,8 @@ def encode(action: ButtonAction) -> str:
 
 def decode(data: str | None, *, topics: set[str] | frozenset[str], languages: tuple[str, ...]) -> ButtonAction | None:
     """The action behind `data`, or None when it is not one this bot could have sent."""
-    if not data or len(data.encode("utf-8", "surrogatepass")) > 64:  # forged data may hold lone surrogates
+    # Forged data may hold lone surrogates: measure bytes without failing on them.
+    if not data or len(data.encode("utf-8", "surrogatepass")) > CALLBACK_DATA_LIMIT:
         return None
     prefix, _, value = data.partition(":")
     if prefix == "t" and value in topics:

@@ -37,8 +37,9 @@ from bot.replies import (
     UnsupportedLanguage,
     WalkthroughNode,
 )
+from bot.telegram_limits import MESSAGE_LIMIT
 
-TELEGRAM_LIMIT = 4096
+TELEGRAM_LIMIT = MESSAGE_LIMIT
 LRI, PDI = "\u2066", "\u2069"
 _LTR_FRAGMENT = re.compile(
     r"(https?://[^\s]+|www\.[^\s]+|[\w.+-]+@[\w-]+\.[\w.]+|/[a-z_]+|\+?\d[\d\s\-./]*\d|\d)"

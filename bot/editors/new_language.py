@@ -23,6 +23,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po, write_po
 
+from bot.content_check import nlu_examples
 from bot.errors import ContentError
 from bot.knowledge import AREAS, Content, load_content, read_yaml_with_lines
 from bot.language.registry import LanguageRegistry
@@ -288,11 +289,8 @@ def _examples(folder: Path) -> dict[str, list[str]]:
     """The reference language's example questions by intent, in file order."""
     found: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.yml")):
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or ():
-            if isinstance(item, dict) and "intent" in item:
-                lines = str(item.get("examples", "")).splitlines()
-                found.setdefault(str(item["intent"]), []).extend(
-                    line.strip()[2:].strip() for line in lines if line.strip().startswith("- "))
+        for intent, text, _ in nlu_examples(path):
+            found.setdefault(intent, []).append(text)
     return found
 
 
