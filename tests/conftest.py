@@ -83,6 +83,13 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 
 
 @pytest.fixture
+async def db_services(database_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Services]:
+    """Services (no engine) on the parametrised database: SQLite, then PostgreSQL."""
+    async with open_services(make_settings(DATABASE_URL=database_url), start_engine=False) as services:
+        yield services
+
+
+@pytest.fixture
 async def live_services(engine_url: str, services: Services) -> Services:
     """Services with the session's engine running."""
     return services

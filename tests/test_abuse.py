@@ -7,7 +7,7 @@ end-to-end tests run the real bot on the fake Bot API and the real engine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import create_engine as create_sync_engine
@@ -21,7 +21,7 @@ from bot.db.session import create_engine, session_factory
 from bot.handlers.volunteers import COORDINATOR_COMMANDS, VOLUNTEER_COMMANDS
 from bot.handoff.models import Handoff
 from bot.limits import FloodLimiter
-from bot.services import Services, open_services
+from bot.services import Services
 from bot.settings import FloodPolicy, Settings
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.handoff_helpers import Clock, RecordingSender, add_volunteer, build_handoff, drain, requester
@@ -34,11 +34,6 @@ POLICY = FloodPolicy(per_minute=20, burst=10, handoff_per_minute=60)
 def clock() -> Clock:
     return Clock()
 
-
-@pytest.fixture
-async def db_services(database_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Services]:
-    async with open_services(make_settings(DATABASE_URL=database_url), start_engine=False) as services:
-        yield services
 
 
 @pytest.fixture

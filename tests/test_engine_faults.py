@@ -28,6 +28,7 @@ from bot.replies import Emergency, EngineDown, Said
 from bot.settings import Settings
 from tests.conftest import free_port
 from tests.fake_telegram import FakeTelegram, Sent
+from tests.local_server import serving
 from tests.running_bot import RunningBot, running_bot
 
 pytestmark = pytest.mark.engine
@@ -202,14 +203,8 @@ async def garbage_server() -> AsyncIterator[tuple[str, list[int]]]:
     app = web.Application()
     app.router.add_get("/status", status)
     app.router.add_post("/webhooks/assistant/message", message)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", served  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url, served
 
 
 async def test_an_engine_answering_garbage_gets_an_apology_and_nothing_crashes(

@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.engine.client import EngineClient
 from bot.engine.process import EngineServer
 from bot.settings import Settings
+from tests.local_server import serving
 
 DELAYS = (0.2, 0.4, 0.8)
 LIFETIME = 0.3  # how long the stand-in engine lives
@@ -31,14 +32,8 @@ async def ready_status() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/status", status)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 def starts_in(path: Path) -> list[float]:

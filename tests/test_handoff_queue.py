@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
@@ -11,8 +10,8 @@ from sqlalchemy import func, select
 from bot.handoff.models import Handoff, OutboxMessage, RecentTurn, TranscriptEntry
 from bot.handoff.relay import Incoming, has_contact_details
 from bot.handoff.service import Handoff as HandoffService
-from bot.services import Services, open_services
-from bot.settings import HandoffPolicy, Settings
+from bot.services import Services
+from bot.settings import HandoffPolicy
 from tests.handoff_helpers import (
     Clock,
     RecordingSender,
@@ -23,12 +22,6 @@ from tests.handoff_helpers import (
     drain,
     requester,
 )
-
-
-@pytest.fixture
-async def db_services(database_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Services]:
-    async with open_services(make_settings(DATABASE_URL=database_url), start_engine=False) as services:
-        yield services
 
 
 @pytest.fixture

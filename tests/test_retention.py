@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,17 +21,11 @@ from bot.handoff.models import Handoff, OutboxMessage, TranscriptEntry
 from bot.handoff.relay import Incoming
 from bot.handoff.service import Handoff as HandoffService
 from bot.retention import Retention, Swept
-from bot.services import Services, open_services
-from bot.settings import Settings
+from bot.services import Services
 from tests.handoff_helpers import Clock, RecordingSender, add_volunteer, build_handoff, drain, requester
 
 PERIOD = timedelta(days=30)
 
-
-@pytest.fixture
-async def db_services(database_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Services]:
-    async with open_services(make_settings(DATABASE_URL=database_url), start_engine=False) as services:
-        yield services
 
 
 @pytest.fixture
